@@ -1,0 +1,60 @@
+import { z } from 'zod'
+import {
+  appInfoSchema,
+  datasetInfoSchema,
+  engineStatusSchema,
+  epochEventSchema,
+  presetInfoSchema,
+  progressEventSchema,
+  runIdSchema,
+  runRecordSchema,
+  runStatusEventSchema,
+  trainingStartSchema
+} from './types'
+
+const empty = z.strictObject({})
+const ok = z.object({ ok: z.literal(true) })
+
+/**
+ * Request/response channels. Each request is validated with its schema where it is received
+ * (main process), each response where it is received (renderer client).
+ */
+export const requests = {
+  'app:info': { request: empty, response: appInfoSchema },
+  'datasets:list': { request: empty, response: z.array(datasetInfoSchema) },
+  'presets:list': { request: empty, response: z.array(presetInfoSchema) },
+  'engine:status': { request: empty, response: engineStatusSchema },
+  'engine:restart': { request: empty, response: engineStatusSchema },
+  'training:start': { request: trainingStartSchema, response: z.object({ runId: runIdSchema }) },
+  'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'runs:list': { request: empty, response: z.array(runRecordSchema) }
+} as const
+
+/** Main-to-renderer event streams. */
+export const events = {
+  'training:progress': progressEventSchema,
+  'training:epoch': epochEventSchema,
+  'training:status': runStatusEventSchema,
+  'engine:status': engineStatusSchema
+} as const
+
+export type RequestChannel = keyof typeof requests
+export type EventChannel = keyof typeof events
+export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['request']>
+export type ParsedRequestOf<C extends RequestChannel> = z.infer<(typeof requests)[C]['request']>
+export type ResponseOf<C extends RequestChannel> = z.infer<(typeof requests)[C]['response']>
+export type EventOf<C extends EventChannel> = z.infer<(typeof events)[C]>
+
+/** What a transport must provide: one invoke and one subscribe. */
+export interface Transport {
+  invoke(channel: string, payload: unknown): Promise<unknown>
+  subscribe(channel: string, listener: (payload: unknown) => void): () => void
+}
+
+/** Server-side handlers, one per request channel, as the services implement them. */
+export type Handlers = {
+  [C in RequestChannel]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>>
+}
+
+/** Fire-and-forget sink for event streams, as the services see it. */
+export type EventSink = <C extends EventChannel>(channel: C, payload: EventOf<C>) => void

@@ -1,0 +1,73 @@
+import type { z } from 'zod'
+import { WorkbenchError, describeIssues } from './errors'
+import {
+  events,
+  requests,
+  type EventChannel,
+  type EventOf,
+  type RequestChannel,
+  type RequestOf,
+  type ResponseOf,
+  type Transport
+} from './api'
+
+/** The one API the renderer sees as `window.workbench`. No channel strings leak past it. */
+export interface WorkbenchApi {
+  app: { info(): Promise<ResponseOf<'app:info'>> }
+  datasets: { list(): Promise<ResponseOf<'datasets:list'>> }
+  presets: { list(): Promise<ResponseOf<'presets:list'>> }
+  engine: {
+    status(): Promise<ResponseOf<'engine:status'>>
+    restart(): Promise<ResponseOf<'engine:restart'>>
+    onStatus(listener: (e: EventOf<'engine:status'>) => void): () => void
+  }
+  training: {
+    start(request: RequestOf<'training:start'>): Promise<ResponseOf<'training:start'>>
+    stop(request: RequestOf<'training:stop'>): Promise<ResponseOf<'training:stop'>>
+    onProgress(listener: (e: EventOf<'training:progress'>) => void): () => void
+    onEpoch(listener: (e: EventOf<'training:epoch'>) => void): () => void
+    onStatus(listener: (e: EventOf<'training:status'>) => void): () => void
+  }
+  runs: { list(): Promise<ResponseOf<'runs:list'>> }
+}
+
+/** Builds the typed API over any transport (Electron IPC in the preload, WebSocket on the web). */
+export function createApi(transport: Transport): WorkbenchApi {
+  const call =
+    <C extends RequestChannel>(channel: C) =>
+    async (payload?: RequestOf<C>): Promise<ResponseOf<C>> => {
+      const raw = await transport.invoke(channel, payload ?? {})
+      const schema: z.ZodType = requests[channel].response
+      const parsed = schema.safeParse(raw)
+      if (!parsed.success) {
+        throw new WorkbenchError(
+          'INTERNAL',
+          `The app sent a malformed reply on ${channel}: ${describeIssues(parsed.error)}`
+        )
+      }
+      return parsed.data as ResponseOf<C>
+    }
+  const on =
+    <C extends EventChannel>(channel: C) =>
+    (listener: (e: EventOf<C>) => void): (() => void) =>
+      transport.subscribe(channel, (payload) => {
+        const parsed = events[channel].safeParse(payload)
+        if (parsed.success) listener(parsed.data as EventOf<C>)
+        else console.warn(`Dropped a malformed ${channel} event`, describeIssues(parsed.error))
+      })
+
+  return {
+    app: { info: call('app:info') },
+    datasets: { list: call('datasets:list') },
+    presets: { list: call('presets:list') },
+    engine: { status: call('engine:status'), restart: call('engine:restart'), onStatus: on('engine:status') },
+    training: {
+      start: call('training:start'),
+      stop: call('training:stop'),
+      onProgress: on('training:progress'),
+      onEpoch: on('training:epoch'),
+      onStatus: on('training:status')
+    },
+    runs: { list: call('runs:list') }
+  }
+}

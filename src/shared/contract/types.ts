@@ -1,0 +1,128 @@
+import { z } from 'zod'
+import { modelSpecSchema } from '../model/spec'
+import { backendNameSchema, hyperSchema } from '../hyper'
+import { errorInfoSchema } from './errors'
+
+export const splitSchema = z.enum(['train', 'test'])
+export type Split = z.infer<typeof splitSchema>
+
+export const datasetInfoSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  /** [channels, height, width] as PyTorch prints it. */
+  shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  classes: z.array(z.string()),
+  available: z.boolean(),
+  source: z.enum(['bundled', 'downloaded', 'imported', 'builtin-missing']),
+  trainCount: z.number().int(),
+  testCount: z.number().int()
+})
+export type DatasetInfo = z.infer<typeof datasetInfoSchema>
+
+export const datasetRefSchema = z.string().min(1).max(4096)
+
+export const presetInfoSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  note: z.string(),
+  spec: modelSpecSchema
+})
+export type PresetInfo = z.infer<typeof presetInfoSchema>
+
+export const engineStateSchema = z.enum(['stopped', 'starting', 'ready', 'crashed'])
+export type EngineState = z.infer<typeof engineStateSchema>
+
+export const engineStatusSchema = z.object({
+  state: engineStateSchema,
+  backend: backendNameSchema.nullable(),
+  message: z.string().optional()
+})
+export type EngineStatus = z.infer<typeof engineStatusSchema>
+
+export const runStatusSchema = z.enum(['starting', 'running', 'completed', 'stopped', 'failed'])
+export type RunStatus = z.infer<typeof runStatusSchema>
+
+export const trainingStartSchema = z.strictObject({
+  spec: modelSpecSchema,
+  dataset: datasetRefSchema,
+  hyper: hyperSchema
+})
+export type TrainingStart = z.infer<typeof trainingStartSchema>
+export type TrainingStartInput = z.input<typeof trainingStartSchema>
+
+export const runIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/, 'a run id has letters, digits, "-" and "_" only')
+
+/** Throttled batch-level progress (about ten a second). */
+export const progressEventSchema = z.object({
+  runId: runIdSchema,
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  batch: z.number().int(),
+  batchesPerEpoch: z.number().int(),
+  /** Loss of the latest batch on the training split. */
+  loss: z.number(),
+  /** Accuracy of the latest batch on the training split. */
+  accuracy: z.number(),
+  samplesPerSecond: z.number(),
+  elapsedMs: z.number(),
+  etaMs: z.number()
+})
+export type ProgressEvent = z.infer<typeof progressEventSchema>
+
+export const epochMetricsSchema = z.object({
+  epoch: z.number().int(),
+  /** Mean loss and accuracy over the epoch's training batches. */
+  loss: z.number(),
+  accuracy: z.number(),
+  /** On the held-out validation split; null when the split is 0. */
+  valLoss: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  seconds: z.number(),
+  samplesPerSecond: z.number()
+})
+export type EpochMetrics = z.infer<typeof epochMetricsSchema>
+
+export const epochEventSchema = epochMetricsSchema.extend({ runId: runIdSchema })
+export type EpochEvent = z.infer<typeof epochEventSchema>
+
+export const testMetricsSchema = z.object({
+  testAccuracy: z.number(),
+  testLoss: z.number(),
+  testCount: z.number().int()
+})
+export type TestMetrics = z.infer<typeof testMetricsSchema>
+
+export const runStatusEventSchema = z.object({
+  runId: runIdSchema,
+  status: runStatusSchema,
+  backend: backendNameSchema.optional(),
+  params: z.number().int().optional(),
+  test: testMetricsSchema.optional(),
+  error: errorInfoSchema.optional()
+})
+export type RunStatusEvent = z.infer<typeof runStatusEventSchema>
+
+export const runRecordSchema = z.object({
+  id: runIdSchema,
+  createdAt: z.string(),
+  status: runStatusSchema,
+  spec: modelSpecSchema,
+  dataset: z.string(),
+  hyper: hyperSchema,
+  backend: backendNameSchema.nullable(),
+  params: z.number().int(),
+  epochsDone: z.number().int(),
+  test: testMetricsSchema.nullable(),
+  error: errorInfoSchema.nullable()
+})
+/** What `runs/<id>/run.json` holds. */
+export type RunRecord = z.infer<typeof runRecordSchema>
+
+export const appInfoSchema = z.object({
+  version: z.string(),
+  host: z.enum(['electron', 'web']),
+  dataDir: z.string()
+})
+export type AppInfo = z.infer<typeof appInfoSchema>

@@ -1,0 +1,29 @@
+import { z } from 'zod'
+
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const
+export const backendNameSchema = z.enum(BACKENDS)
+export type BackendName = z.infer<typeof backendNameSchema>
+export const backendChoiceSchema = z.enum(['auto', ...BACKENDS])
+export type BackendChoice = z.infer<typeof backendChoiceSchema>
+
+export const optimizerSchema = z.enum(['sgd', 'momentum', 'adam', 'rmsprop'])
+export type OptimizerName = z.infer<typeof optimizerSchema>
+
+/** Hyperparameters of one training run. Defaults come from `hyperSchema.parse({})`. */
+export const hyperSchema = z.strictObject({
+  optimizer: optimizerSchema.default('adam'),
+  learningRate: z.number().positive().max(10).default(0.001),
+  batchSize: z.number().int().min(1).max(4096).default(32),
+  epochs: z.number().int().min(1).max(1000).default(5),
+  /** Train on the first N training samples (after the validation split is carved out). */
+  limit: z.number().int().min(1).optional(),
+  /** Fraction of the training set held out for validation; never the test set. */
+  validationSplit: z.number().min(0).max(0.9).default(0.1),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  backend: backendChoiceSchema.default('auto')
+})
+export type Hyper = z.infer<typeof hyperSchema>
+export type HyperInput = z.input<typeof hyperSchema>
+
+/** The hyperparameters a new run starts with. */
+export const DEFAULT_HYPER: Hyper = hyperSchema.parse({})
