@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
+import { resolve } from 'node:path'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['src/{shared,main,engine,cli}/**/*.test.ts', 'test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000
+        }
+      },
+      {
+        plugins: [vue()],
+        resolve: { alias: { '@renderer': resolve(__dirname, 'src/renderer/src') } },
+        test: {
+          name: 'renderer',
+          environment: 'happy-dom',
+          include: ['src/renderer/**/*.test.ts']
+        }
+      }
+    ]
+  }
+})
