@@ -1,0 +1,17 @@
+/** Deterministic uniform values in [-scale, scale) from a small LCG, for kernel tests. */
+export function randomArray(length: number, scale: number, seed: number): Float32Array {
+  const out = new Float32Array(length)
+  let state = (seed * 2_654_435_761) >>> 0 || 1
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0
+    out[i] = (state / 2 ** 32 - 0.5) * 2 * scale
+  }
+  return out
+}
+
+/** Largest element-wise absolute difference of two equally long arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+  return worst
+}
