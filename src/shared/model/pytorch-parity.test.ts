@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { PRESETS } from './presets'
+import { summarizeModel } from './shape-inference'
+import { MODEL_FORMAT, modelSpecSchema } from './spec'
+import type { Activation, LayerInput, ModelSpec } from './spec'
+
+/** What testdata/torch_shapes.py reports for one model. */
+type TorchResult =
+  | { shapes: number[][]; params: number[]; nonTrainable: number[] }
+  | { error: string }
+
+interface TorchCase {
+  name: string
+  spec: ModelSpec
+  torch: TorchResult
+}
+
+const PYTHON = '/usr/bin/python3'
+const TESTDATA = join(__dirname, 'testdata')
+const SCRIPT = join(TESTDATA, 'torch_shapes.py')
+const TABLE = join(TESTDATA, 'torch-cases.json')
+const RANDOM_VALID_CASES = 300
+const RANDOM_ERROR_CASES = 40
+const TABLE_RANDOM_CASES = 50
+const ACTIVATIONS: Activation[] = ['relu', 'tanh', 'sigmoid', 'leakyRelu', 'elu', 'linear']
+
+function hasTorch(): boolean {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 })
+  return probe.status === 0
+}
+
+function runTorch(specs: ModelSpec[]): TorchResult[] {
+  const cases = specs.map((s) => ({ input: s.input, layers: s.layers }))
+  const proc = spawnSync(PYTHON, [SCRIPT], {
+    input: JSON.stringify({ cases }),
+    encoding: 'utf8',
+    timeout: 100_000,
+    maxBuffer: 64 * 1024 * 1024
+  })
+  if (proc.status !== 0) throw new Error(`torch_shapes.py failed: ${proc.stderr}`)
+  return JSON.parse(proc.stdout) as TorchResult[]
+}
+
+/** mulberry32: a tiny seeded PRNG so every run builds the same architectures. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function randomSpec(random: () => number, name: string): ModelSpec {
+  const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1))
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]
+  const size = (lo: number, hi: number): number | [number, number] =>
+    random() < 0.7 ? int(lo, hi) : [int(lo, hi), int(lo, hi)]
+  const layers: LayerInput[] = []
+  for (let n = int(0, 5); n > 0; n--) {
+    const r = random()
+    if (r < 0.55) {
+      const stride = random() < 0.6 ? 1 : size(1, 3)
+      const unitStride = stride === 1 || (Array.isArray(stride) && stride[0] === 1 && stride[1] === 1)
+      const padding = unitStride && random() < 0.25 ? 'same' : pick(['valid', 0, 1, 2] as const)
+      layers.push({
+        type: 'conv2d',
+        filters: int(1, 8),
+        kernelSize: size(1, 5),
+        stride,
+        padding,
+        activation: pick(ACTIVATIONS),
+        useBias: random() < 0.8
+      })
+    } else if (r < 0.8) {
+      const layer: LayerInput = { type: pick(['maxPool2d', 'avgPool2d'] as const), poolSize: size(1, 3) }
+      if (random() < 0.4) layer.stride = size(1, 3)
+      layers.push(layer)
+    } else if (r < 0.9) {
+      layers.push({ type: 'batchNorm' })
+    } else if (r < 0.95) {
+      layers.push({ type: 'dropout', rate: 0.25 })
+    } else {
+      layers.push({ type: 'activation', fn: pick(ACTIVATIONS) })
+    }
+  }
+  layers.push({ type: 'flatten' })
+  if (random() < 0.1) layers.push({ type: 'flatten' })
+  for (let n = int(0, 2); n > 0; n--) {
+    const r = random()
+    if (r < 0.6) layers.push({ type: 'dense', units: int(2, 40), activation: pick(ACTIVATIONS) })
+    else if (r < 0.8) layers.push({ type: 'batchNorm' })
+    else if (r < 0.9) layers.push({ type: 'dropout', rate: 0.5 })
+    else layers.push({ type: 'activation', fn: pick(ACTIVATIONS) })
+  }
+  layers.push({ type: 'dense', units: int(2, 12), activation: pick(ACTIVATIONS) })
+  const input = { channels: int(1, 3), height: int(4, 32), width: int(4, 32) }
+  return modelSpecSchema.parse({ format: MODEL_FORMAT, name, input, layers })
+}
+
+/** Random architectures: those we accept, plus some our inference rejects for a shape error. */
+function randomSpecs(seed: number, valid: number, withErrors: number): ModelSpec[] {
+  const random = rng(seed)
+  const good: ModelSpec[] = []
+  const bad: ModelSpec[] = []
+  for (let n = 0; good.length < valid && n < valid * 20; n++) {
+    const spec = randomSpec(random, `random-${seed}-${n}`)
+    const errors = summarizeModel(spec).errors
+    if (errors.length === 0) good.push(spec)
+    else if (bad.length < withErrors && errors[0].field !== undefined) bad.push(spec)
+  }
+  return [...good, ...bad]
+}
+
+function expectSameAsTorch(spec: ModelSpec, torch: TorchResult): void {
+  const summary = summarizeModel(spec)
+  const context = `${spec.name}: ${JSON.stringify(spec.layers)}`
+  if ('error' in torch) {
+    expect(summary.errors.length, `${context} torch: ${torch.error}`).toBeGreaterThan(0)
+    expect(summary.outputShape).toBeNull()
+    return
+  }
+  expect(summary.errors, context).toEqual([])
+  expect(
+    summary.layers.map((l) => l.outputShape),
+    context
+  ).toEqual(torch.shapes)
+  expect(
+    summary.layers.map((l) => l.params),
+    context
+  ).toEqual(torch.params)
+  expect(
+    summary.layers.map((l) => l.nonTrainableParams),
+    context
+  ).toEqual(torch.nonTrainable)
+}
+
+const presetSpecs = (): ModelSpec[] => PRESETS.map((p) => p.spec)
+
+function expectTable(): void {
+  const table = JSON.parse(readFileSync(TABLE, 'utf8')) as TorchCase[]
+  expect(table.length).toBeGreaterThanOrEqual(TABLE_RANDOM_CASES)
+  expect(table.filter((c) => 'error' in c.torch).length).toBeGreaterThan(0)
+  for (const c of table) expectSameAsTorch(modelSpecSchema.parse(c.spec), c.torch)
+  const presetTotals = Object.fromEntries(
+    table
+      .filter((c) => c.name.startsWith('preset:'))
+      .map((c) => [c.name, 'params' in c.torch ? c.torch.params.reduce((a, b) => a + b, 0) : 0])
+  )
+  expect(presetTotals['preset:lenet5']).toBe(61_706)
+  expect(presetTotals['preset:cifar-convnet']).toBe(296_426)
+  expect(Object.keys(presetTotals)).toHaveLength(PRESETS.length)
+}
+
+describe('PyTorch parity', () => {
+  it('matches the committed table of real PyTorch 1.13 results', () => {
+    expectTable()
+  })
+
+  it('matches live PyTorch on 300 random architectures and the presets', () => {
+    // Without /usr/bin/python3 and torch, the committed table stands in for the live run.
+    if (!hasTorch()) {
+      expectTable()
+      return
+    }
+    const seeded = randomSpecs(20_251_124, RANDOM_VALID_CASES, RANDOM_ERROR_CASES)
+    const specs = [...seeded, ...presetSpecs()]
+    expect(specs.length).toBeGreaterThanOrEqual(RANDOM_VALID_CASES + PRESETS.length)
+    const results = runTorch(specs)
+    expect(results).toHaveLength(specs.length)
+    specs.forEach((spec, i) => expectSameAsTorch(spec, results[i]))
+    expect(results.filter((r) => 'error' in r).length).toBeGreaterThan(0)
+
+    // UPDATE_TORCH_CASES=1 rewrites the committed table from this machine's real PyTorch.
+    if (process.env.UPDATE_TORCH_CASES === '1') {
+      const tableSpecs = [
+        ...randomSpecs(7, TABLE_RANDOM_CASES - 10, 10),
+        ...presetSpecs().map((s) => ({ ...s, name: `preset:${s.name}` }))
+      ]
+      const tableResults = runTorch(tableSpecs)
+      const table: TorchCase[] = tableSpecs.map((spec, i) => ({
+        name: spec.name,
+        spec,
+        torch: tableResults[i]
+      }))
+      writeFileSync(TABLE, `${JSON.stringify(table, null, 1)}\n`)
+    }
+  })
+})
