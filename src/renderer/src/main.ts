@@ -1,0 +1,5 @@
+import './styles/base.css'
+import { getWorkbench } from './api/bridge'
+import { createWorkbenchApp } from './app'
+
+createWorkbenchApp(getWorkbench()).mount('#app')
