@@ -1,0 +1,221 @@
+import { computed, ref, shallowRef } from 'vue'
+import { defineStore } from 'pinia'
+import type { ErrorInfo } from '../../../shared/contract/errors'
+import type {
+  EpochEvent,
+  ProgressEvent,
+  RunStatus,
+  RunStatusEvent,
+  TestMetrics,
+  TrainingStart
+} from '../../../shared/contract/types'
+import type { BackendName, Hyper } from '../../../shared/hyper'
+import type { ModelSpec } from '../../../shared/model/spec'
+import { toPlain } from '../api/plain'
+import { useWorkbench } from '../api/workbench'
+import { decimate, Ema, type Point } from '../charts/series'
+import { useAlertsStore } from './alerts'
+import { useEngineStore } from './engine'
+
+/** Progress events are applied in batches at most this often, so charts redraw ~10 times a second. */
+export const PROGRESS_FLUSH_MS = 100
+/** Smoothing of the batch-loss curve (0: none, close to 1: heavy). */
+const LOSS_EMA_BETA = 0.9
+
+export type RunPhase = RunStatus | 'idle'
+
+/** One training run: its status, its live progress and the curves the charts draw. */
+export const useTrainingStore = defineStore('training', () => {
+  const api = useWorkbench()
+  const alerts = useAlertsStore()
+  const engine = useEngineStore()
+
+  const runId = ref<string | null>(null)
+  const status = ref<RunPhase>('idle')
+  const stopping = ref(false)
+  const request = shallowRef<TrainingStart | null>(null)
+  const progress = shallowRef<ProgressEvent | null>(null)
+  const epochs = shallowRef<EpochEvent[]>([])
+  const lossRaw = shallowRef<Point[]>([])
+  const lossSmoothed = shallowRef<Point[]>([])
+  const test = shallowRef<TestMetrics | null>(null)
+  const error = shallowRef<ErrorInfo | null>(null)
+  const backend = ref<BackendName | null>(null)
+  const params = ref<number | null>(null)
+
+  let unsubscribers: Array<() => void> = []
+  let pending: ProgressEvent[] = []
+  let flushTimer: ReturnType<typeof setTimeout> | null = null
+  let awaitingRunId = false
+  let ema = new Ema(LOSS_EMA_BETA)
+  // The contract does not fix whether epochs count from 0 or 1; an epoch 0 settles it.
+  let zeroBasedEpochs = false
+
+  const active = computed(() => status.value === 'starting' || status.value === 'running')
+
+  const totalEpochs = computed(() => progress.value?.epochs ?? request.value?.hyper.epochs ?? 0)
+  /** The epoch in progress, counted from 1 for display. */
+  const epoch = computed(() => {
+    const p = progress.value
+    if (!p) return 0
+    return Math.min(p.epoch + (zeroBasedEpochs ? 1 : 0), p.epochs)
+  })
+  /** Overall progress in percent, 0 to 100. */
+  const percent = computed(() => {
+    if (status.value === 'completed') return 100
+    const p = progress.value
+    if (!p || p.epochs <= 0 || p.batchesPerEpoch <= 0) return 0
+    const done = (epoch.value - 1) * p.batchesPerEpoch + Math.min(p.batch, p.batchesPerEpoch)
+    return Math.max(0, Math.min(100, (done / (p.epochs * p.batchesPerEpoch)) * 100))
+  })
+
+  function accepts(id: string): boolean {
+    if (runId.value === null && awaitingRunId) {
+      runId.value = id
+      return true
+    }
+    return id === runId.value
+  }
+
+  function stepOf(p: ProgressEvent): number {
+    const epochIndex = zeroBasedEpochs ? p.epoch : p.epoch - 1
+    return epochIndex * p.batchesPerEpoch + p.batch
+  }
+
+  function flush(): void {
+    if (flushTimer !== null) {
+      clearTimeout(flushTimer)
+      flushTimer = null
+    }
+    if (pending.length === 0) return
+    const batch = pending
+    pending = []
+    // New arrays each flush: watchers compare by identity, and charts get immutable snapshots.
+    const raw = [...lossRaw.value]
+    const smooth = [...lossSmoothed.value]
+    for (const p of batch) {
+      const x = stepOf(p)
+      raw.push({ x, y: p.loss })
+      smooth.push({ x, y: ema.push(p.loss) })
+    }
+    lossRaw.value = decimate(raw)
+    lossSmoothed.value = decimate(smooth)
+    progress.value = batch[batch.length - 1]
+    if (status.value === 'starting') status.value = 'running'
+  }
+
+  function onProgress(e: ProgressEvent): void {
+    if (!accepts(e.runId)) return
+    if (e.epoch === 0) zeroBasedEpochs = true
+    pending.push(e)
+    flushTimer ??= setTimeout(flush, PROGRESS_FLUSH_MS)
+  }
+
+  function onEpoch(e: EpochEvent): void {
+    if (!accepts(e.runId)) return
+    if (e.epoch === 0) zeroBasedEpochs = true
+    flush()
+    epochs.value = [...epochs.value.filter((m) => m.epoch !== e.epoch), e]
+  }
+
+  function onStatus(e: RunStatusEvent): void {
+    if (!accepts(e.runId)) return
+    flush()
+    status.value = e.status
+    if (e.backend) backend.value = e.backend
+    if (e.params !== undefined) params.value = e.params
+    if (e.test) test.value = e.test
+    if (e.error) error.value = e.error
+    if (e.status !== 'starting' && e.status !== 'running') stopping.value = false
+    if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') engine.noteCrash(e.error.message)
+  }
+
+  function subscribe(): void {
+    if (unsubscribers.length > 0) return
+    unsubscribers = [
+      api.training.onProgress(onProgress),
+      api.training.onEpoch(onEpoch),
+      api.training.onStatus(onStatus)
+    ]
+  }
+
+  function reset(): void {
+    if (flushTimer !== null) clearTimeout(flushTimer)
+    flushTimer = null
+    pending = []
+    ema = new Ema(LOSS_EMA_BETA)
+    zeroBasedEpochs = false
+    runId.value = null
+    progress.value = null
+    epochs.value = []
+    lossRaw.value = []
+    lossSmoothed.value = []
+    test.value = null
+    error.value = null
+    backend.value = null
+    params.value = null
+    stopping.value = false
+  }
+
+  /** Starts a run; listens before asking, so no early event is missed. */
+  async function start(spec: ModelSpec, dataset: string, hyper: Hyper): Promise<void> {
+    if (active.value) return
+    subscribe()
+    reset()
+    const payload = toPlain<TrainingStart>({ spec, dataset, hyper })
+    request.value = payload
+    status.value = 'starting'
+    awaitingRunId = true
+    try {
+      const { runId: id } = await api.training.start(payload)
+      runId.value = id
+    } catch (err) {
+      status.value = 'idle'
+      alerts.report(err, 'Training did not start')
+    } finally {
+      awaitingRunId = false
+    }
+  }
+
+  async function stop(): Promise<void> {
+    const id = runId.value
+    if (!id || !active.value) return
+    stopping.value = true
+    try {
+      await api.training.stop({ runId: id })
+    } catch (err) {
+      stopping.value = false
+      alerts.report(err, 'Could not stop the run')
+    }
+  }
+
+  function dispose(): void {
+    for (const off of unsubscribers) off()
+    unsubscribers = []
+    if (flushTimer !== null) clearTimeout(flushTimer)
+    flushTimer = null
+    pending = []
+  }
+
+  return {
+    runId,
+    status,
+    stopping,
+    request,
+    progress,
+    epochs,
+    lossRaw,
+    lossSmoothed,
+    test,
+    error,
+    backend,
+    params,
+    active,
+    totalEpochs,
+    epoch,
+    percent,
+    start,
+    stop,
+    dispose
+  }
+})
