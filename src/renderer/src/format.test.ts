@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { formatDuration, formatInt, formatLoss, formatPercent, formatShape } from './format'
+
+describe('format', () => {
+  it('formats what the learner reads', () => {
+    expect(formatInt(106154)).toBe('106,154')
+    expect(formatPercent(0.97123)).toBe('97.12 %')
+    expect(formatPercent(1)).toBe('100.00 %')
+    expect(formatShape([6, 28, 28])).toBe('6 × 28 × 28')
+    expect(formatShape([120])).toBe('120')
+    expect(formatLoss(0.091234)).toBe('0.09123')
+  })
+
+  it('formats durations as m:ss or h:mm:ss', () => {
+    expect(formatDuration(65_000)).toBe('1:05')
+    expect(formatDuration(3_725_000)).toBe('1:02:05')
+    expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('—')
+  })
+})

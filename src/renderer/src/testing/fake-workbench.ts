@@ -1,0 +1,124 @@
+import type { WorkbenchApi } from '../../../shared/contract/client'
+import type {
+  DatasetInfo,
+  EngineStatus,
+  EpochEvent,
+  PresetInfo,
+  ProgressEvent,
+  RunStatusEvent,
+  TrainingStartInput
+} from '../../../shared/contract/types'
+import { PRESETS } from '../../../shared/model/presets'
+
+type Listener<T> = (e: T) => void
+
+/** A channel of events a test emits by hand. */
+class Emitter<T> {
+  readonly listeners = new Set<Listener<T>>()
+  on = (listener: Listener<T>): (() => void) => {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+  emit(e: T): void {
+    for (const l of this.listeners) l(e)
+  }
+}
+
+export const FAKE_DATASETS: DatasetInfo[] = [
+  {
+    name: 'mnist',
+    title: 'MNIST digits',
+    shape: [1, 28, 28],
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    available: true,
+    source: 'bundled',
+    trainCount: 60_000,
+    testCount: 10_000
+  },
+  {
+    name: 'cifar10',
+    title: 'CIFAR-10',
+    shape: [3, 32, 32],
+    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    available: false,
+    source: 'downloaded',
+    trainCount: 50_000,
+    testCount: 10_000
+  }
+]
+
+/** Presets as the app serves them: the shared definitions, plain JSON. */
+export const FAKE_PRESETS: PresetInfo[] = PRESETS.map((p) => structuredClone({ ...p }))
+
+/**
+ * A WorkbenchApi whose replies a test sets and whose events a test emits. It records every
+ * request, so tests can check what the renderer sent.
+ */
+export class FakeWorkbench implements WorkbenchApi {
+  readonly engineEvents = new Emitter<EngineStatus>()
+  readonly progressEvents = new Emitter<ProgressEvent>()
+  readonly epochEvents = new Emitter<EpochEvent>()
+  readonly statusEvents = new Emitter<RunStatusEvent>()
+  readonly startCalls: TrainingStartInput[] = []
+  readonly stopCalls: Array<{ runId: string }> = []
+  /** Listener counts at the moment training.start was called. */
+  listenersAtStart: number | null = null
+  datasetsReply: DatasetInfo[] = FAKE_DATASETS
+  presetsReply: PresetInfo[] = FAKE_PRESETS
+  engineReply: EngineStatus = { state: 'ready', backend: 'wasm' }
+  startError: Error | null = null
+  nextRunId = 'run-1'
+  restartCalls = 0
+
+  app: WorkbenchApi['app'] = {
+    info: async () => ({ version: '0.0.0-test', host: 'web', dataDir: '/tmp/test' })
+  }
+  datasets: WorkbenchApi['datasets'] = { list: async () => this.datasetsReply }
+  presets: WorkbenchApi['presets'] = { list: async () => this.presetsReply }
+  engine: WorkbenchApi['engine'] = {
+    status: async () => this.engineReply,
+    restart: async () => {
+      this.restartCalls += 1
+      return { state: 'stopped', backend: null }
+    },
+    onStatus: this.engineEvents.on
+  }
+  training: WorkbenchApi['training'] = {
+    start: async (request) => {
+      this.startCalls.push(request)
+      this.listenersAtStart =
+        this.progressEvents.listeners.size +
+        this.epochEvents.listeners.size +
+        this.statusEvents.listeners.size
+      if (this.startError) throw this.startError
+      return { runId: this.nextRunId }
+    },
+    stop: async (request) => {
+      this.stopCalls.push(request)
+      return { ok: true }
+    },
+    onProgress: this.progressEvents.on,
+    onEpoch: this.epochEvents.on,
+    onStatus: this.statusEvents.on
+  }
+  runs: WorkbenchApi['runs'] = { list: async () => [] }
+}
+
+/** A progress event for run-1 with sensible defaults. */
+export function progressEvent(overrides: Partial<ProgressEvent> = {}): ProgressEvent {
+  return {
+    runId: 'run-1',
+    epoch: 1,
+    epochs: 5,
+    batch: 10,
+    batchesPerEpoch: 100,
+    loss: 1.2,
+    accuracy: 0.6,
+    samplesPerSecond: 1500,
+    elapsedMs: 4_000,
+    etaMs: 65_000,
+    ...overrides
+  }
+}
