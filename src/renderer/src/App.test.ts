@@ -119,6 +119,7 @@ describe('training', () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'train-button').trigger('click')
     await flushPromises()
+    api.engineEvents.emit({ state: 'stopped', backend: null })
     api.statusEvents.emit({ runId: 'run-1', status: 'running', backend: 'wasm' })
     api.progressEvents.emit(progressEvent({ epoch: 1, batch: 10 }))
     api.progressEvents.emit(progressEvent({ epoch: 2, batch: 20 }))
@@ -133,6 +134,7 @@ describe('training', () => {
     expect(byId(wrapper, 'samples-per-second').text()).toBe('2,346')
     expect(byId(wrapper, 'eta').text()).toBe('1:05')
     expect(byId(wrapper, 'run-status').text()).toBe('running')
+    expect(byId(wrapper, 'engine-status').text()).toContain('wasm')
   })
 
   it('ignores events of another run', async () => {

@@ -1,6 +1,7 @@
 import { computed, ref, shallowRef } from 'vue'
 import { defineStore } from 'pinia'
 import type { EngineStatus } from '../../../shared/contract/types'
+import type { BackendName } from '../../../shared/hyper'
 import { useWorkbench } from '../api/workbench'
 import { useAlertsStore } from './alerts'
 
@@ -44,6 +45,12 @@ export const useEngineStore = defineStore('engine', () => {
     status.value = { state: 'crashed', backend: null, message }
   }
 
+  /** A run that reports its backend proves the engine is up, even if its own event is late. */
+  function noteBackend(backend: BackendName): void {
+    if (status.value?.state === 'crashed') return
+    status.value = { state: 'ready', backend }
+  }
+
   async function restart(): Promise<void> {
     restarting.value = true
     try {
@@ -60,5 +67,5 @@ export const useEngineStore = defineStore('engine', () => {
     unsubscribe = null
   }
 
-  return { status, restarting, crashed, label, init, noteCrash, restart, dispose }
+  return { status, restarting, crashed, label, init, noteCrash, noteBackend, restart, dispose }
 })

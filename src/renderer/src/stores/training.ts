@@ -122,7 +122,10 @@ export const useTrainingStore = defineStore('training', () => {
     if (!accepts(e.runId)) return
     flush()
     status.value = e.status
-    if (e.backend) backend.value = e.backend
+    if (e.backend) {
+      backend.value = e.backend
+      engine.noteBackend(e.backend)
+    }
     if (e.params !== undefined) params.value = e.params
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
