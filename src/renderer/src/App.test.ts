@@ -67,7 +67,7 @@ describe('layer table', () => {
 })
 
 describe('training', () => {
-  it('subscribes first, then calls training.start with a plain copy of the form values', async () => {
+  it('subscribes first, then calls training.start with a plain copy of the form', async () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'optimizer-select').setValue('sgd')
     await byId(wrapper, 'lr-input').setValue('0.05')
@@ -220,7 +220,7 @@ describe('training', () => {
 })
 
 describe('hyperparameters', () => {
-  it('a negative learning rate shows an inline error and disables Train with the reason', async () => {
+  it('a negative learning rate shows an inline error and disables Train', async () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'lr-input').setValue('-0.1')
     expect(byId(wrapper, 'lr-input').attributes('aria-invalid')).toBe('true')

@@ -8,7 +8,7 @@ export const WORKBENCH_KEY: InjectionKey<WorkbenchApi> = Symbol('workbench')
 export function useWorkbench(): WorkbenchApi {
   const api = inject(WORKBENCH_KEY, null)
   if (!api) {
-    throw new Error('No WorkbenchApi provided: call app.provide(WORKBENCH_KEY, api) before mounting')
+    throw new Error('No WorkbenchApi provided: call app.provide(WORKBENCH_KEY, api) first')
   }
   return api
 }

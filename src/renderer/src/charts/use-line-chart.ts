@@ -77,7 +77,7 @@ export function useLineChart(
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales,
         plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 2, usePointStyle: false } },
+          legend: { position: 'bottom', labels: { boxWidth: 14, boxHeight: 2 } },
           tooltip: { animation: false }
         }
       }

@@ -17,7 +17,7 @@ import { decimate, Ema, type Point } from '../charts/series'
 import { useAlertsStore } from './alerts'
 import { useEngineStore } from './engine'
 
-/** Progress events are applied in batches at most this often, so charts redraw ~10 times a second. */
+/** Progress events are applied together at most this often: charts redraw ~10 times a second. */
 export const PROGRESS_FLUSH_MS = 100
 /** Smoothing of the batch-loss curve (0: none, close to 1: heavy). */
 const LOSS_EMA_BETA = 0.9
@@ -130,7 +130,9 @@ export const useTrainingStore = defineStore('training', () => {
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
     if (e.status !== 'starting' && e.status !== 'running') stopping.value = false
-    if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') engine.noteCrash(e.error.message)
+    if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') {
+      engine.noteCrash(e.error.message)
+    }
   }
 
   function subscribe(): void {

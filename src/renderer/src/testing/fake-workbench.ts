@@ -41,7 +41,7 @@ export const FAKE_DATASETS: DatasetInfo[] = [
     name: 'cifar10',
     title: 'CIFAR-10',
     shape: [3, 32, 32],
-    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    classes: ['airplane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
     available: false,
     source: 'downloaded',
     trainCount: 50_000,
