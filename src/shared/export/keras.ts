@@ -43,7 +43,9 @@ function kerasLayers(layer: Layer): string[] {
     case 'maxPool2d':
     case 'avgPool2d': {
       const cls = layer.type === 'maxPool2d' ? 'MaxPooling2D' : 'AveragePooling2D'
-      return [`layers.${cls}(${pySize(layer.poolSize)}, strides=${pySize(layer.stride ?? layer.poolSize)})`]
+      return [
+        `layers.${cls}(${pySize(layer.poolSize)}, strides=${pySize(layer.stride ?? layer.poolSize)})`
+      ]
     }
     case 'flatten':
       return ['layers.Flatten()']

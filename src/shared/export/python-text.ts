@@ -15,9 +15,17 @@ export function pyString(text: string): string {
   return JSON.stringify(text)
 }
 
+function isLineOrControl(ch: string): boolean {
+  const code = ch.charCodeAt(0)
+  return code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029
+}
+
 /** One-line text safe inside a Python comment. */
 export function commentText(text: string, maxChars = 200): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim()
+  const flat = Array.from(text, (ch) => (isLineOrControl(ch) ? ' ' : ch))
+    .join('')
+    .replace(/ {2,}/g, ' ')
+    .trim()
   return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat
 }
 

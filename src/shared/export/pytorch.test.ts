@@ -30,9 +30,23 @@ function spec(layers: LayerInput[], input: InputShape = { channels: 1, height: 2
 const EDGE_CASES: ModelSpec[] = [
   spec(
     [
-      { type: 'conv2d', filters: 5, kernelSize: [3, 4], stride: 2, padding: 'same', activation: 'leakyRelu' },
+      {
+        type: 'conv2d',
+        filters: 5,
+        kernelSize: [3, 4],
+        stride: 2,
+        padding: 'same',
+        activation: 'leakyRelu'
+      },
       { type: 'batchNorm' },
-      { type: 'conv2d', filters: 4, kernelSize: 2, padding: 'same', useBias: false, activation: 'elu' },
+      {
+        type: 'conv2d',
+        filters: 4,
+        kernelSize: 2,
+        padding: 'same',
+        useBias: false,
+        activation: 'elu'
+      },
       { type: 'avgPool2d', poolSize: [2, 3], stride: 1 },
       { type: 'activation', fn: 'sigmoid' },
       { type: 'flatten' },
@@ -80,7 +94,10 @@ describe('exportPytorch', () => {
   })
 
   it('refuses a model with a shape error, naming the layer', () => {
-    const broken = spec([{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'dense', units: 10 }])
+    const broken = spec([
+      { type: 'conv2d', filters: 2, kernelSize: 3 },
+      { type: 'dense', units: 10 }
+    ])
     expect(() => exportPytorch(broken)).toThrow(WorkbenchError)
     expect(() => exportPytorch(broken)).toThrow(/layer 2: dense needs a flat vector/)
   })
@@ -122,15 +139,20 @@ describe('exportPytorch', () => {
   })
 
   it('trains for an epoch on random data and on gzipped IDX files', () => {
-    const s = spec([
-      { type: 'conv2d', filters: 2, kernelSize: 3, activation: 'relu' },
-      { type: 'maxPool2d', poolSize: 2 },
-      { type: 'flatten' },
-      { type: 'dense', units: 4 }
-    ], { channels: 1, height: 8, width: 8 })
+    const s = spec(
+      [
+        { type: 'conv2d', filters: 2, kernelSize: 3, activation: 'relu' },
+        { type: 'maxPool2d', poolSize: 2 },
+        { type: 'flatten' },
+        { type: 'dense', units: 4 }
+      ],
+      { channels: 1, height: 8, width: 8 }
+    )
     const path = writeScript('tiny.py', exportPytorch(s, { hyper: { batchSize: 8, epochs: 1 } }))
     if (!torchAvailable) {
-      expect(python(['-c', `import ast; ast.parse(open(${JSON.stringify(path)}).read())`]).status).toBe(0)
+      expect(
+        python(['-c', `import ast; ast.parse(open(${JSON.stringify(path)}).read())`]).status
+      ).toBe(0)
       return
     }
     const random = python([path])
@@ -174,5 +196,14 @@ describe('exportKeras', () => {
       const check = python(['-c', `import ast; ast.parse(open(${JSON.stringify(path)}).read())`])
       expect(check.status, check.out).toBe(0)
     }
+  })
+})
+
+describe('export text safety', () => {
+  it('keeps a hostile model name inside a comment', () => {
+    const s = { ...getPreset('mlp').spec, name: 'evil\nimport os\r\u2028os.system("x")' }
+    const text = exportPytorch(s)
+    expect(text).toContain('# evil import os os.system("x"): exported from CNN Workbench.')
+    expect(text).not.toMatch(/^import os/m)
   })
 })

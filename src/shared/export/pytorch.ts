@@ -102,7 +102,9 @@ export function exportPytorch(spec: ModelSpec, opts: PytorchExportOptions = {}):
   const datasetLine = dataset
     ? `# Dataset: ${commentText(dataset.title ?? dataset.name)} (${numClasses} classes)`
     : '# Dataset: none given; without --train-images the script trains on random data.'
-  const classNames = dataset?.classes?.length ? `[${dataset.classes.map(pyString).join(', ')}]` : 'None'
+  const classNames = dataset?.classes?.length
+    ? `[${dataset.classes.map(pyString).join(', ')}]`
+    : 'None'
 
   return `#!/usr/bin/env python3
 # ${commentText(spec.name)}: exported from CNN Workbench.

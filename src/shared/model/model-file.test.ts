@@ -81,9 +81,9 @@ describe('parseModelFile', () => {
       errorOf(withLayer(0, { type: 'conv2d', filters: 2, kernelSize: 3, activation: 'gelu' }))
         .message
     ).toContain('layers.0.activation: must be one of "relu"')
-    expect(errorOf(withLayer(0, { type: 'conv2d', filters: 2.5, kernelSize: 3 })).message).toContain(
-      'layers.0.filters: must be a whole number (got 2.5)'
-    )
+    expect(
+      errorOf(withLayer(0, { type: 'conv2d', filters: 2.5, kernelSize: 3 })).message
+    ).toContain('layers.0.filters: must be a whole number (got 2.5)')
     expect(errorOf({ ...VALID, name: undefined }).message).toContain('name: is required')
   })
 
@@ -139,8 +139,30 @@ function rng(seed: number): () => number {
 }
 
 const WEIRD_VALUES: unknown[] = [
-  null, -1, 0, 1, 2.5, 1e9, 1e308, -0, 'same', 'valid', '', 'relu', [], [3], [3, 3], [0, 2],
-  [3, 3, 3], {}, true, 'conv2d', 'dense', 'flatten', { type: 'flatten' }, Number.MAX_SAFE_INTEGER
+  null,
+  -1,
+  0,
+  1,
+  2.5,
+  1e9,
+  1e308,
+  -0,
+  'same',
+  'valid',
+  '',
+  'relu',
+  [],
+  [3],
+  [3, 3],
+  [0, 2],
+  [3, 3, 3],
+  {},
+  true,
+  'conv2d',
+  'dense',
+  'flatten',
+  { type: 'flatten' },
+  Number.MAX_SAFE_INTEGER
 ]
 
 function mutate(value: unknown, random: () => number, depth = 0): unknown {
@@ -192,7 +214,9 @@ describe('model file fuzzing', () => {
         summarizeModel(spec)
       } catch (err) {
         if (!(err instanceof WorkbenchError)) {
-          throw new Error(`case ${n} threw ${String(err)} for ${JSON.stringify(input).slice(0, 300)}`)
+          throw new Error(
+            `case ${n} threw ${String(err)} for ${JSON.stringify(input).slice(0, 300)}`
+          )
         }
         expect(err.code).toBe('INVALID_MODEL')
         expect(err.message.length).toBeGreaterThan(10)

@@ -111,13 +111,12 @@ function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
       const max = Number(issue.maximum)
       if (issue.origin === 'array') return `has too many entries (at most ${max})`
       if (issue.origin === 'string') return `is too long (at most ${max} characters)`
-      return issue.inclusive
-        ? `must be at most ${max}${got}`
-        : `must be less than ${max}${got}`
+      return issue.inclusive ? `must be at most ${max}${got}` : `must be less than ${max}${got}`
     }
     case 'too_small': {
       const min = Number(issue.minimum)
-      if (issue.origin === 'array') return `needs at least ${min} ${min === 1 ? 'entry' : 'entries'}`
+      if (issue.origin === 'array')
+        return `needs at least ${min} ${min === 1 ? 'entry' : 'entries'}`
       if (issue.origin === 'string') return 'must not be empty'
       return issue.inclusive ? `must be at least ${min}${got}` : `must be more than ${min}${got}`
     }
@@ -166,7 +165,8 @@ function formatIssues(issues: ModelFileIssue[]): string {
   const shown = issues
     .slice(0, MAX_ISSUES_SHOWN)
     .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
-  const more = issues.length > MAX_ISSUES_SHOWN ? `; and ${issues.length - MAX_ISSUES_SHOWN} more` : ''
+  const more =
+    issues.length > MAX_ISSUES_SHOWN ? `; and ${issues.length - MAX_ISSUES_SHOWN} more` : ''
   return `${shown.join('; ')}${more}`
 }
 
@@ -179,10 +179,9 @@ function checkEnvelope(data: unknown): Record<string, unknown> {
   }
   const format = data.format
   if (format === undefined) {
-    throw invalid(
-      `format: is required; a model file starts with "format": "${MODEL_FORMAT}".`,
-      [{ path: 'format', message: 'is required' }]
-    )
+    throw invalid(`format: is required; a model file starts with "format": "${MODEL_FORMAT}".`, [
+      { path: 'format', message: 'is required' }
+    ])
   }
   if (format !== MODEL_FORMAT) {
     const version = typeof format === 'string' ? FORMAT_RE.exec(format) : null

@@ -47,7 +47,11 @@ describe('presets', () => {
 
 describe('adaptPresetToInput', () => {
   it('leaves a fitting preset alone, without a note', () => {
-    const { spec, note } = adaptPresetToInput(getPreset('lenet').spec, { channels: 1, height: 28, width: 28 }, 10)
+    const { spec, note } = adaptPresetToInput(
+      getPreset('lenet').spec,
+      { channels: 1, height: 28, width: 28 },
+      10
+    )
     expect(note).toBeUndefined()
     expect(summarizeModel(spec).totalParams).toBe(106_154)
   })
@@ -64,7 +68,11 @@ describe('adaptPresetToInput', () => {
   })
 
   it('explains when the adapted model has a shape error', () => {
-    const { note } = adaptPresetToInput(getPreset('lenet5').spec, { channels: 1, height: 8, width: 8 }, 10)
+    const { note } = adaptPresetToInput(
+      getPreset('lenet5').spec,
+      { channels: 1, height: 8, width: 8 },
+      10
+    )
     expect(note).toMatch(/does not fit 1×8×8 images with 10 classes: layer 3: kernel 5 is larger/)
   })
 })

@@ -15,7 +15,12 @@ export interface Preset {
 const MNIST_INPUT: InputShape = { channels: 1, height: 28, width: 28 }
 const CIFAR_INPUT: InputShape = { channels: 3, height: 32, width: 32 }
 
-function build(name: string, input: InputShape, layers: LayerInput[], description: string): ModelSpec {
+function build(
+  name: string,
+  input: InputShape,
+  layers: LayerInput[],
+  description: string
+): ModelSpec {
   return modelSpecSchema.parse({ format: MODEL_FORMAT, name, description, input, layers })
 }
 
@@ -165,10 +170,14 @@ export function getPreset(id: string): Preset {
   const preset = PRESETS.find((p) => p.id === id)
   if (!preset) {
     const valid = PRESETS.map((p) => p.id).join(', ')
-    throw new WorkbenchError('UNKNOWN_PRESET', `There is no preset "${id}". Choose one of: ${valid}.`, {
-      id,
-      valid: PRESETS.map((p) => p.id)
-    })
+    throw new WorkbenchError(
+      'UNKNOWN_PRESET',
+      `There is no preset "${id}". Choose one of: ${valid}.`,
+      {
+        id,
+        valid: PRESETS.map((p) => p.id)
+      }
+    )
   }
   return preset
 }

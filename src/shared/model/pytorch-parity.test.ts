@@ -9,8 +9,7 @@ import type { Activation, LayerInput, ModelSpec } from './spec'
 
 /** What testdata/torch_shapes.py reports for one model. */
 type TorchResult =
-  | { shapes: number[][]; params: number[]; nonTrainable: number[] }
-  | { error: string }
+  { shapes: number[][]; params: number[]; nonTrainable: number[] } | { error: string }
 
 interface TorchCase {
   name: string
@@ -66,7 +65,8 @@ function randomSpec(random: () => number, name: string): ModelSpec {
     const r = random()
     if (r < 0.55) {
       const stride = random() < 0.6 ? 1 : size(1, 3)
-      const unitStride = stride === 1 || (Array.isArray(stride) && stride[0] === 1 && stride[1] === 1)
+      const unitStride =
+        stride === 1 || (Array.isArray(stride) && stride[0] === 1 && stride[1] === 1)
       const padding = unitStride && random() < 0.25 ? 'same' : pick(['valid', 0, 1, 2] as const)
       layers.push({
         type: 'conv2d',
@@ -78,7 +78,10 @@ function randomSpec(random: () => number, name: string): ModelSpec {
         useBias: random() < 0.8
       })
     } else if (r < 0.8) {
-      const layer: LayerInput = { type: pick(['maxPool2d', 'avgPool2d'] as const), poolSize: size(1, 3) }
+      const layer: LayerInput = {
+        type: pick(['maxPool2d', 'avgPool2d'] as const),
+        poolSize: size(1, 3)
+      }
       if (random() < 0.4) layer.stride = size(1, 3)
       layers.push(layer)
     } else if (r < 0.9) {

@@ -51,7 +51,13 @@ describe('summarizeModel', () => {
       )
     )
     // floor((31 - 3) / 2) + 1 = 15, floor((20 - 5) / 1) + 1 = 16; same: ceil(15/2)=8, ceil(16/2)=8
-    expect(s.layers.map((l) => l.outputShape)).toEqual([[4, 15, 16], [8, 8, 8], [8, 3, 3], [72], [3]])
+    expect(s.layers.map((l) => l.outputShape)).toEqual([
+      [4, 15, 16],
+      [8, 8, 8],
+      [8, 3, 3],
+      [72],
+      [3]
+    ])
     expect(s.layers[0].params).toBe(4 * 3 * 3 * 5)
     expect(s.layers[0].paramsFormula).toBe('4 × (3 × 3 × 5) = 180')
   })
@@ -130,10 +136,15 @@ describe('summarizeModel', () => {
 
   it('tells the user to add a flatten before dense on an image', () => {
     const s = summarizeModel(
-      spec([{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'dense', units: 10 }])
+      spec([
+        { type: 'conv2d', filters: 2, kernelSize: 3 },
+        { type: 'dense', units: 10 }
+      ])
     )
     expect(s.errors[0].index).toBe(1)
-    expect(s.errors[0].message).toMatch(/dense needs a flat vector but receives 2 × 26 × 26: add a flatten/)
+    expect(s.errors[0].message).toMatch(
+      /dense needs a flat vector but receives 2 × 26 × 26: add a flatten/
+    )
   })
 
   it('rejects convolution after flatten', () => {
@@ -148,7 +159,9 @@ describe('summarizeModel', () => {
     const s = summarizeModel(spec([{ type: 'conv2d', filters: 2, kernelSize: 3 }]))
     expect(s.errors).toHaveLength(1)
     expect(s.errors[0].index).toBe(0)
-    expect(s.errors[0].message).toMatch(/the last layer must give one score per class.*add flatten and dense/)
+    expect(s.errors[0].message).toMatch(
+      /the last layer must give one score per class.*add flatten and dense/
+    )
     expect(s.layers).toHaveLength(1)
     expect(s.outputShape).toBeNull()
     const one = summarizeModel(spec([{ type: 'flatten' }, { type: 'dense', units: 1 }]))

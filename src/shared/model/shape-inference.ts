@@ -64,7 +64,8 @@ export function layerLabel(layer: Layer): string {
   switch (layer.type) {
     case 'conv2d': {
       const parts = [`conv2d ${layer.filters}@${sizeText(layer.kernelSize)}`]
-      if (sizePair(layer.stride).some((s) => s !== 1)) parts.push(`stride ${sizeText(layer.stride)}`)
+      if (sizePair(layer.stride).some((s) => s !== 1))
+        parts.push(`stride ${sizeText(layer.stride)}`)
       if (layer.padding === 'same') parts.push('same')
       else if (layer.padding !== 'valid' && layer.padding > 0) parts.push(`pad ${layer.padding}`)
       if (layer.activation !== 'linear') parts.push(ACTIVATION_LABELS[layer.activation])
@@ -138,7 +139,8 @@ function conv2d(
     const p = paddingAmount(layer.padding)
     oh = Math.floor((h + 2 * p - kh) / sh) + 1
     ow = Math.floor((w + 2 * p - kw) / sw) + 1
-    const bad = oh < 1 ? { k: kh, n: h, s: sh, o: oh } : ow < 1 ? { k: kw, n: w, s: sw, o: ow } : null
+    const bad =
+      oh < 1 ? { k: kh, n: h, s: sh, o: oh } : ow < 1 ? { k: kw, n: w, s: sw, o: ow } : null
     if (bad) {
       const where = `${h} × ${w} ${inputContext(previous).replace(/^the /, '')}`
       const padded = p > 0 ? ` (even with padding ${p})` : ''

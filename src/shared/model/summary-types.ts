@@ -32,6 +32,7 @@ export interface ShapeError {
 }
 
 export interface ModelSummary {
+  /** Rows for the layers inferred before the first error; later layers have no known shape. */
   layers: LayerSummary[]
   errors: ShapeError[]
   totalParams: number
