@@ -4,15 +4,12 @@ import type {
   Conv2DBackpropInputAttrs,
   KernelConfig,
   KernelFunc,
+  NamedAttrMap,
   TensorInfo
 } from '@tensorflow/tfjs-core'
 import type { ConvGeometry, ConvGradModule } from './native-module'
+import { heapOf as heap, type WasmBackendLike } from './heap'
 
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo
-  typedArrayFromHeap(info: TensorInfo): Float32Array
-}
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   if (info.dataFormat !== 'channelsLast') {
@@ -38,14 +35,8 @@ function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   }
 }
 
-function heap(backend: WasmBackendLike, info: TensorInfo | undefined): Float32Array {
-  if (!info) throw new Error('A convolution gradient kernel was called without an input.')
-  if (info.dtype !== 'float32') throw new Error(`Expected a float32 tensor, got ${info.dtype}.`)
-  return backend.typedArrayFromHeap(info)
-}
-
 /** Conv2DBackpropFilter for the wasm backend, computed by the project's SIMD kernel. */
-export function conv2dBackpropFilterConfig(native: ConvGradModule): KernelConfig {
+export function conv2dBackpropFilterConfig(native: (backend: unknown) => ConvGradModule): KernelConfig {
   const kernelFunc = ({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo => {
     const { x, dy } = inputs
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
@@ -62,14 +53,56 @@ export function conv2dBackpropFilterConfig(native: ConvGradModule): KernelConfig
     )
     const wasm = backend as unknown as WasmBackendLike
     const out = wasm.makeOutput(filterShape, 'float32')
-    native.backpropFilter(heap(wasm, x), heap(wasm, dy), geometry(info), heap(wasm, out))
+    native(backend).backpropFilter(heap(wasm, x), heap(wasm, dy), geometry(info), heap(wasm, out))
     return out
   }
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc }
 }
 
+interface DisposingBackend {
+  disposeData(dataId: object): boolean
+}
+
+/**
+ * With stride 1 the input gradient is a forward convolution of dy with the filter rotated
+ * 180 degrees and its channel axes swapped, padded by filter - 1 - pad; tfjs's XNNPACK Conv2D
+ * runs that far faster than any loop of ours. Returns null where that does not apply.
+ */
+function viaForwardConv(
+  conv2d: KernelConfig,
+  backend: WasmBackendLike,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo
+): TensorInfo | null {
+  const { filterHeight: fh, filterWidth: fw, inChannels: ci, outChannels: co, padInfo } = info
+  const pads = [fh - 1 - padInfo.top, fh - 1 - padInfo.bottom, fw - 1 - padInfo.left, fw - 1 - padInfo.right]
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || pads.some((p) => p < 0)) return null
+  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null
+  const flipped = backend.makeOutput([fh, fw, co, ci], 'float32')
+  try {
+    const src = heap(backend, filter)
+    const dst = heap(backend, flipped)
+    for (let h = 0; h < fh; h++) {
+      for (let w = 0; w < fw; w++) {
+        const from = ((fh - 1 - h) * fw + (fw - 1 - w)) * ci * co
+        const to = (h * fw + w) * co * ci
+        for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o]!
+      }
+    }
+    const pad = [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]]
+    const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as NamedAttrMap
+    return conv2d.kernelFunc({ inputs: { x: dy, filter: flipped }, backend: backend as never, attrs }) as TensorInfo
+  } finally {
+    ;(backend as unknown as DisposingBackend).disposeData(flipped.dataId)
+  }
+}
+
 /** Conv2DBackpropInput for the wasm backend, replacing tfjs's scalar C++ loop. */
-export function conv2dBackpropInputConfig(native: ConvGradModule): KernelConfig {
+export function conv2dBackpropInputConfig(
+  native: (backend: unknown) => ConvGradModule,
+  conv2d?: KernelConfig
+): KernelConfig {
   const kernelFunc = ({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo => {
     const { dy, filter } = inputs
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
@@ -85,8 +118,10 @@ export function conv2dBackpropInputConfig(native: ConvGradModule): KernelConfig 
       backend_util.convertConv2DDataFormat(dataFormat)
     )
     const wasm = backend as unknown as WasmBackendLike
+    const fast = conv2d && dy && filter ? viaForwardConv(conv2d, wasm, dy, filter, info) : null
+    if (fast) return fast
     const out = wasm.makeOutput(inputShape, 'float32')
-    native.backpropInput(heap(wasm, dy), heap(wasm, filter), geometry(info), heap(wasm, out))
+    native(backend).backpropInput(heap(wasm, dy), heap(wasm, filter), geometry(info), heap(wasm, out))
     return out
   }
   return { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc }

@@ -1,18 +1,34 @@
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import type { KernelConfig } from '@tensorflow/tfjs-core'
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-kernels'
-import { createConvGradModule } from './native-module'
+import { batchMatMulConfig } from './matmul-kernel'
+import { maxPoolGradConfig } from './pool-kernels'
+import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
 
 export type { ConvGradModule, ConvGeometry } from './native-module'
 export { createConvGradModule } from './native-module'
 
 /** Kernels this module installs on the wasm backend. */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const
+export const WASM_KERNEL_NAMES = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul'
+] as const
 
 /** Options for registerWasmKernels. */
 export interface RegisterWasmKernelsOptions {
   /** Load the kernel binary from this file instead of the copy embedded in the bundle. */
   wasmPath?: string
+  /** Copy tensors into a private memory instead of working in tfjs's heap (slower; for tests). */
+  private?: boolean
+}
+
+/** The parts of tfjs-backend-wasm's emscripten module used to share its heap. */
+interface EmscriptenModuleLike {
+  asm?: { memory?: SharedHeap['memory'] }
+  _malloc?: (bytes: number) => number
+  _free?: (pointer: number) => void
 }
 
 // Remembers which registry entries are ours, so a second call is a no-op.
@@ -22,10 +38,45 @@ const ownConfigs = new WeakSet<KernelConfig>()
 export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): void {
   const installed = WASM_KERNEL_NAMES.map((name) => getKernel(name, 'wasm'))
   if (installed.every((config) => config !== undefined && ownConfigs.has(config))) return
-  const native = createConvGradModule(options.wasmPath)
-  for (const config of [conv2dBackpropFilterConfig(native), conv2dBackpropInputConfig(native)]) {
+  const native = lazyModule(options)
+  const configs = [
+    conv2dBackpropFilterConfig(native),
+    conv2dBackpropInputConfig(native, getKernel('Conv2D', 'wasm')),
+    maxPoolGradConfig(native)
+  ]
+  const matMul = getKernel('BatchMatMul', 'wasm')
+  const transpose = getKernel('Transpose', 'wasm')
+  if (matMul && transpose && !ownConfigs.has(matMul)) configs.push(batchMatMulConfig(matMul, transpose))
+  for (const config of configs) {
     if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm')
     registerKernel(config)
     ownConfigs.add(config)
+  }
+}
+
+/** tfjs's heap, when its wasm module exposes memory and allocator (the single-threaded builds do). */
+function sharedHeapOf(backend: unknown): SharedHeap | undefined {
+  const wasm = (backend as { wasm?: EmscriptenModuleLike } | undefined)?.wasm
+  const memory = wasm?.asm?.memory
+  const malloc = wasm?._malloc
+  const free = wasm?._free
+  if (!memory || !malloc || !free) return undefined
+  return { memory, malloc: (bytes) => malloc(bytes), free: (pointer) => free(pointer) }
+}
+
+/**
+ * The kernels are instantiated on first use, inside the wasm backend's heap when it is
+ * reachable, since the backend may not exist yet when kernels are registered.
+ */
+function lazyModule(options: RegisterWasmKernelsOptions): (backend: unknown) => ConvGradModule {
+  let boundTo: unknown = null
+  let module: ConvGradModule | null = null
+  return (backend) => {
+    if (!module || boundTo !== backend) {
+      const heap = options.private ? undefined : sharedHeapOf(backend)
+      module = createConvGradModule({ wasmPath: options.wasmPath, heap })
+      boundTo = backend
+    }
+    return module
   }
 }

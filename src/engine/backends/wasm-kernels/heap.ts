@@ -1,0 +1,14 @@
+import type { TensorInfo } from '@tensorflow/tfjs-core'
+
+/** The parts of tfjs-backend-wasm's BackendWasm the project's kernels use. */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo
+  typedArrayFromHeap(info: TensorInfo): Float32Array
+}
+
+/** A float32 tensor's values as a view into the wasm backend's heap (no copy). */
+export function heapOf(backend: WasmBackendLike, info: TensorInfo | undefined): Float32Array {
+  if (!info) throw new Error('A wasm kernel was called without one of its inputs.')
+  if (info.dtype !== 'float32') throw new Error(`Expected a float32 tensor, got ${info.dtype}.`)
+  return backend.typedArrayFromHeap(info)
+}

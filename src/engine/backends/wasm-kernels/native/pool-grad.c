@@ -1,0 +1,65 @@
+// Max-pool gradient (NHWC): each output's gradient goes to the first maximal input of its
+// window, matching tfjs's cpu backend on ties. Same memory rules as conv-grad.c.
+#include <wasm_simd128.h>
+
+typedef float f32;
+
+__attribute__((export_name("max_pool_grad"))) void max_pool_grad(
+    const f32 *x, const f32 *dy, f32 *dx, int batch, int in_h, int in_w, int channels,
+    int out_h, int out_w, int filter_h, int filter_w, int stride_h, int stride_w, int pad_top,
+    int pad_left) {
+  const int in_size = batch * in_h * in_w * channels;
+  for (int i = 0; i < in_size; i++) dx[i] = 0.f;
+  const v128_t lane_ids = wasm_i32x4_make(0, 1, 2, 3);
+  for (int n = 0; n < batch; n++) {
+    const f32 *xn = x + n * in_h * in_w * channels;
+    f32 *dxn = dx + n * in_h * in_w * channels;
+    for (int oh = 0; oh < out_h; oh++) {
+      const int h0 = oh * stride_h - pad_top;
+      const int fh0 = h0 < 0 ? -h0 : 0;
+      const int fh1 = h0 + filter_h > in_h ? in_h - h0 : filter_h;
+      for (int ow = 0; ow < out_w; ow++) {
+        const int w0 = ow * stride_w - pad_left;
+        const int fw0 = w0 < 0 ? -w0 : 0;
+        const int fw1 = w0 + filter_w > in_w ? in_w - w0 : filter_w;
+        const f32 *d = dy + ((n * out_h + oh) * out_w + ow) * channels;
+        int c = 0;
+        for (; c + 4 <= channels; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t at = wasm_i32x4_splat(-1);
+          for (int fh = fh0; fh < fh1; fh++) {
+            const int row = (h0 + fh) * in_w;
+            for (int fw = fw0; fw < fw1; fw++) {
+              const int off = (row + w0 + fw) * channels + c;
+              const v128_t v = wasm_v128_load(xn + off);
+              const v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(off), lane_ids), at, gt);
+            }
+          }
+          const int a0 = wasm_i32x4_extract_lane(at, 0), a1 = wasm_i32x4_extract_lane(at, 1);
+          const int a2 = wasm_i32x4_extract_lane(at, 2), a3 = wasm_i32x4_extract_lane(at, 3);
+          if (a0 >= 0) dxn[a0] += d[c];
+          if (a1 >= 0) dxn[a1] += d[c + 1];
+          if (a2 >= 0) dxn[a2] += d[c + 2];
+          if (a3 >= 0) dxn[a3] += d[c + 3];
+        }
+        for (; c < channels; c++) {
+          f32 best = -__builtin_inff();
+          int best_at = -1;
+          for (int fh = fh0; fh < fh1; fh++) {
+            const int row = (h0 + fh) * in_w;
+            for (int fw = fw0; fw < fw1; fw++) {
+              const int at = (row + w0 + fw) * channels + c;
+              if (xn[at] > best) {
+                best = xn[at];
+                best_at = at;
+              }
+            }
+          }
+          if (best_at >= 0) dxn[best_at] += d[c];
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { backend_util } from '@tensorflow/tfjs-core'
+import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core'
+import type { ConvGradModule } from './native-module'
+import { heapOf, type WasmBackendLike } from './heap'
+
+/** MaxPoolGrad for the wasm backend, replacing tfjs's per-element loop with the project's kernel. */
+export function maxPoolGradConfig(native: (backend: unknown) => ConvGradModule): KernelConfig {
+  const kernelFunc = ({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { dy, input } = inputs
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs
+    const shape = (input?.shape ?? []) as [number, number, number, number]
+    const info = backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad, dimRoundingMode)
+    const wasm = backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput(shape, 'float32')
+    native(backend).maxPoolGrad(heapOf(wasm, input), heapOf(wasm, dy), {
+      batch: info.batchSize,
+      inH: info.inHeight,
+      inW: info.inWidth,
+      inC: info.inChannels,
+      outH: info.outHeight,
+      outW: info.outWidth,
+      outC: info.outChannels,
+      filterH: info.effectiveFilterHeight,
+      filterW: info.effectiveFilterWidth,
+      strideH: info.strideHeight,
+      strideW: info.strideWidth,
+      padTop: info.padInfo.top,
+      padLeft: info.padInfo.left
+    }, heapOf(wasm, out))
+    return out
+  }
+  return { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc }
+}
