@@ -55,9 +55,17 @@ async function benchBackend(backend: BackendName, samples: number, profile: bool
   return rate
 }
 
-/** Per-kernel wall time of one training step, largest first. */
+const PROFILE_STEPS = 10
+
+/** Per-kernel wall time averaged over PROFILE_STEPS training steps, largest first. */
 async function printProfile(run: () => tf.Scalar): Promise<void> {
-  const info = await tf.profile(() => run())
+  const t0 = performance.now()
+  const info = await tf.profile(() => {
+    for (let i = 0; i < PROFILE_STEPS - 1; i++) run().dispose()
+    return run()
+  })
+  console.log(`profile: ${((performance.now() - t0) / PROFILE_STEPS).toFixed(1)} ms wall per step`)
+  for (const k of info.kernels) k.kernelTimeMs = Number(k.kernelTimeMs) / PROFILE_STEPS
   const byKernel = new Map<string, { ms: number; calls: number }>()
   for (const k of info.kernels) {
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0

@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import '@tensorflow/tfjs-backend-wasm'
+import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
+import { registerWasmKernels } from './index'
+import { maxAbsDiff, randomArray } from './test-helpers'
+
+const TOLERANCE = 1e-4
+
+async function runOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, [Float32Array, number[]]>,
+  attrs: NamedAttrMap
+): Promise<Float32Array> {
+  await tf.setBackend(backend)
+  const tensors: Record<string, Tensor> = {}
+  for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = tf.tensor(values, shape)
+  const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
+  const values = (await out.data()) as Float32Array
+  tf.dispose([out, ...Object.values(tensors)])
+  return values
+}
+
+interface PoolCase {
+  batch: number
+  h: number
+  w: number
+  c: number
+  filter: [number, number]
+  stride: [number, number]
+  pad: 'valid' | 'same'
+}
+
+const POOL_CASES: PoolCase[] = [
+  { batch: 1, h: 4, w: 4, c: 1, filter: [2, 2], stride: [2, 2], pad: 'valid' },
+  { batch: 2, h: 7, w: 5, c: 5, filter: [3, 3], stride: [2, 2], pad: 'same' },
+  { batch: 3, h: 6, w: 9, c: 6, filter: [2, 3], stride: [1, 2], pad: 'valid' },
+  { batch: 2, h: 9, w: 9, c: 17, filter: [3, 2], stride: [1, 1], pad: 'same' },
+  { batch: 128, h: 28, w: 28, c: 6, filter: [2, 2], stride: [2, 2], pad: 'valid' },
+  { batch: 128, h: 14, w: 14, c: 16, filter: [2, 2], stride: [2, 2], pad: 'valid' }
+]
+
+describe('wasm MaxPoolGrad and BatchMatMul', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm')
+    registerWasmKernels()
+  })
+
+  for (const [i, c] of POOL_CASES.entries()) {
+    it(`MaxPoolGrad matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
+      await tf.setBackend('cpu')
+      const info = tf.backend_util.computePool2DInfo([c.batch, c.h, c.w, c.c], c.filter, c.stride, 1, c.pad)
+      // Rounded inputs give ties inside windows, where the first maximum must win.
+      const x = randomArray(c.batch * c.h * c.w * c.c, 4, 50 + i).map(Math.round)
+      const dyShape = [c.batch, info.outHeight, info.outWidth, c.c]
+      const dy = randomArray(dyShape.reduce((a, b) => a * b, 1), 1, 60 + i)
+      const y = tf.tidy(() => tf.maxPool(tf.tensor4d(x, [c.batch, c.h, c.w, c.c]), c.filter, c.stride, c.pad).dataSync() as Float32Array)
+      const inputs: Record<string, [Float32Array, number[]]> = {
+        dy: [dy, dyShape],
+        input: [x, [c.batch, c.h, c.w, c.c]],
+        output: [y, dyShape]
+      }
+      const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
+      const want = await runOn('cpu', 'MaxPoolGrad', inputs, attrs)
+      const got = await runOn('wasm', 'MaxPoolGrad', inputs, attrs)
+      expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
+    })
+  }
+
+  const MATMUL_CASES: Array<[number[], number[], boolean, boolean]> = [
+    [[128, 784], [128, 120], true, false],
+    [[128, 120], [784, 120], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[2, 6, 5], [2, 6, 4], true, false],
+    [[33, 17], [17, 9], false, false]
+  ]
+  for (const [i, [aShape, bShape, transposeA, transposeB]] of MATMUL_CASES.entries()) {
+    it(`BatchMatMul matches cpu: ${JSON.stringify(aShape)} x ${JSON.stringify(bShape)}, transposeA ${transposeA}, transposeB ${transposeB}`, async () => {
+      const size = (s: number[]): number => s.reduce((p, q) => p * q, 1)
+      const inputs: Record<string, [Float32Array, number[]]> = {
+        a: [randomArray(size(aShape), 1, 70 + i), aShape],
+        b: [randomArray(size(bShape), 0.1, 80 + i), bShape]
+      }
+      const attrs = { transposeA, transposeB } as unknown as NamedAttrMap
+      const want = await runOn('cpu', 'BatchMatMul', inputs, attrs)
+      const got = await runOn('wasm', 'BatchMatMul', inputs, attrs)
+      expect(got.length).toBe(want.length)
+      expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
+    })
+  }
+})
