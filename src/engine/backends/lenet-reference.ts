@@ -12,6 +12,11 @@ export interface LeNet {
   dispose(): void
 }
 
+/** Model factory in the form the parallel trainer's workers import: createModel({ seed }). */
+export function createModel(init: unknown): LeNet {
+  return createLeNet((init as { seed?: number } | null)?.seed ?? 0)
+}
+
 /** Builds LeNet (conv 6@3x3 pad 1, pool, conv 16@3x3 pad 1, pool, 120, 84, 10) with PyTorch's default init. */
 export function createLeNet(seed: number): LeNet {
   let next = seed

@@ -3,6 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core'
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-kernels'
 import { batchMatMulConfig } from './matmul-kernel'
 import { maxPoolGradConfig } from './pool-kernels'
+import { addConfig, sumConfig } from './bias-kernels'
 import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
 
 export type { ConvGradModule, ConvGeometry } from './native-module'
@@ -13,7 +14,9 @@ export const WASM_KERNEL_NAMES = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
-  'BatchMatMul'
+  'BatchMatMul',
+  'Add',
+  'Sum'
 ] as const
 
 /** Options for registerWasmKernels. */
@@ -47,6 +50,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul)) configs.push(batchMatMulConfig(matMul, transpose))
+  const add = getKernel('Add', 'wasm')
+  if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
+  const sum = getKernel('Sum', 'wasm')
+  if (sum && !ownConfigs.has(sum)) configs.push(sumConfig(native, sum))
   for (const config of configs) {
     if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm')
     registerKernel(config)

@@ -24,6 +24,8 @@ interface KernelExports {
   conv2d_backprop_filter: (...args: number[]) => void
   conv2d_backprop_input: (...args: number[]) => void
   max_pool_grad: (...args: number[]) => void
+  bias_add: (...args: number[]) => void
+  channel_sum: (...args: number[]) => void
 }
 
 /** The tfjs wasm backend's heap, when the kernels may run inside it without copying. */
@@ -60,6 +62,10 @@ export interface ConvGradModule {
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Max-pool input gradient; `g` describes the window (inC = outC = channels). */
   maxPoolGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /** out = x + bias, with x viewed as [rows, bias.length]. */
+  biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array): void
+  /** out[c] = sum over rows of x viewed as [rows, out.length]. */
+  channelSum(x: Float32Array, out: Float32Array): void
 }
 
 /** The kernel binary: a file path when given (for kernel authors), else the embedded copy. */
@@ -211,6 +217,24 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
           xp, dyp, dxp, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW,
           g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
         )
+      })
+    },
+    biasAdd(x, bias, out) {
+      run((ws) => {
+        const xp = ws.input(x)
+        const bp = ws.input(bias)
+        const op = ws.output(out)
+        ws.ready()
+        kernels.bias_add(xp, bp, op, x.length / bias.length, bias.length)
+      })
+    },
+    channelSum(x, out) {
+      run((ws) => {
+        const xp = ws.input(x)
+        const op = ws.output(out)
+        const partial = ws.scratch(out.length)
+        ws.ready()
+        kernels.channel_sum(xp, op, partial, x.length / out.length, out.length)
       })
     }
   }

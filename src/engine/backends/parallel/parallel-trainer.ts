@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs-core'
+import type { BackendChoice } from '../../../shared/hyper'
+import { gatherBatch, lossAndGradients, storeWeights, type SharedData } from './shard'
+import type { FromWorker, GradientModel, InitMessage, ToWorker } from './protocol'
+
+export type { GradientModel, GradientModelFactory } from './protocol'
+
+/** How long a worker may take to load its backend and model before the trainer gives up. */
+const WORKER_READY_TIMEOUT_MS = 60_000
+const BYTES_PER_FLOAT = 4
+
+/** Options for createParallelTrainer. */
+export interface ParallelTrainerOptions {
+  /** Worker threads besides the main thread, which computes one shard itself. 1 suits 2 cores. */
+  workers: number
+  /** Backend each worker selects (with the same fallbacks as selectBackend). */
+  backend: BackendChoice
+  /** The main thread's model; its variables are the weights every thread trains. */
+  model: GradientModel
+  /** Path or file URL of a module the workers import to build the same model. */
+  modelModule: string
+  /** Export of modelModule called as factory(modelInit); defaults to 'createModel'. */
+  modelExport?: string
+  /** Structured-cloneable argument for the factory, e.g. { spec, seed }. */
+  modelInit: unknown
+  /** Training data: images in [0, 1] as [n, h, w, c] floats, integer labels. */
+  data: SharedData
+  /** The worker script; defaults to gradient-worker.js (or .ts) next to this module. */
+  workerPath?: string
+}
+
+/** Data-parallel training: each batch is split across threads and their gradients averaged. */
+export interface ParallelTrainer {
+  /** Threads computing each batch, the main thread included. */
+  readonly threads: number
+  /** Backend and notes reported by each worker. */
+  readonly workerBackends: string[]
+  /** One optimizer step on the samples at `indices`; resolves to the batch's mean loss. */
+  step(indices: Int32Array, optimizer: tf.Optimizer): Promise<number>
+  /** Stops the workers. The model stays usable on the main thread. */
+  close(): Promise<void>
+}
+
+function toShared<T extends Float32Array | Int32Array>(values: T, make: (b: SharedArrayBuffer) => T): T {
+  if (values.buffer instanceof SharedArrayBuffer) return values
+  const shared = make(new SharedArrayBuffer(values.byteLength))
+  shared.set(values)
+  return shared
+}
+
+function defaultWorkerPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const candidates = [join(here, 'gradient-worker.js'), join(here, 'gradient-worker.ts')]
+  const found = candidates.find((p) => existsSync(p))
+  if (!found) throw new Error(`No gradient worker script next to ${here}; pass workerPath.`)
+  return found
+}
+
+interface WorkerHandle {
+  worker: Worker
+  grads: Float32Array
+  next(): Promise<FromWorker>
+}
+
+function startWorker(path: string, init: Omit<InitMessage, 'grads'>, paramCount: number): WorkerHandle {
+  // Unbundled TypeScript (benches, tests) is loaded through tsx's require hook in the worker.
+  const worker = path.endsWith('.ts')
+    ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(path)})`, { eval: true })
+    : new Worker(path)
+  const grads = new Float32Array(new SharedArrayBuffer(paramCount * BYTES_PER_FLOAT))
+  const queue: FromWorker[] = []
+  const waiting: Array<(m: FromWorker) => void> = []
+  const deliver = (m: FromWorker): void => {
+    const resolve = waiting.shift()
+    if (resolve) resolve(m)
+    else queue.push(m)
+  }
+  worker.on('message', deliver)
+  worker.on('error', (error) => deliver({ type: 'error', message: error.message }))
+  worker.postMessage({ ...init, grads: grads.buffer } satisfies ToWorker)
+  return {
+    worker,
+    grads,
+    next: () => {
+      const queued = queue.shift()
+      return queued ? Promise.resolve(queued) : new Promise((resolve) => waiting.push(resolve))
+    }
+  }
+}
+
+async function expect(handle: WorkerHandle, type: FromWorker['type'], timeoutMs?: number): Promise<FromWorker> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    if (timeoutMs) timer = setTimeout(() => reject(new Error('A training worker did not start in time.')), timeoutMs)
+  })
+  try {
+    const message = await Promise.race([handle.next(), timeout])
+    if (message.type === 'error') throw new Error(`Training worker failed: ${message.message}`)
+    if (message.type !== type) throw new Error(`Training worker sent ${message.type}, expected ${type}.`)
+    return message
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Starts the workers and returns a trainer whose steps use every thread. */
+export async function createParallelTrainer(options: ParallelTrainerOptions): Promise<ParallelTrainer> {
+  const { model } = options
+  const paramCount = model.variables.reduce((n, v) => n + v.size, 0)
+  const data: SharedData = {
+    ...options.data,
+    images: toShared(options.data.images, (b) => new Float32Array(b)),
+    labels: toShared(options.data.labels, (b) => new Int32Array(b))
+  }
+  const weights = new Float32Array(new SharedArrayBuffer(paramCount * BYTES_PER_FLOAT))
+  storeWeights(model.variables, weights)
+  const ownGrads = new Float32Array(paramCount)
+  const path = options.workerPath ?? defaultWorkerPath()
+  const init: Omit<InitMessage, 'grads'> = {
+    type: 'init',
+    backend: options.backend,
+    modelModule: options.modelModule,
+    modelExport: options.modelExport ?? 'createModel',
+    modelInit: options.modelInit,
+    images: data.images.buffer as SharedArrayBuffer,
+    imageShape: data.imageShape,
+    labels: data.labels.buffer as SharedArrayBuffer,
+    numClasses: data.numClasses,
+    weights: weights.buffer as SharedArrayBuffer
+  }
+  const handles = Array.from({ length: Math.max(0, options.workers) }, () => startWorker(path, init, paramCount))
+  const workerBackends: string[] = []
+  try {
+    for (const h of handles) {
+      const ready = await expect(h, 'ready', WORKER_READY_TIMEOUT_MS)
+      if (ready.type === 'ready') workerBackends.push([ready.backend, ...ready.notes].join(' '))
+    }
+  } catch (error) {
+    await Promise.all(handles.map((h) => h.worker.terminate()))
+    throw error
+  }
+
+  return {
+    threads: handles.length + 1,
+    workerBackends,
+    async step(indices, optimizer) {
+      const shards = handles.length + 1
+      const shardSize = Math.ceil(indices.length / shards)
+      const parts = Array.from({ length: shards }, (_, i) => indices.slice(i * shardSize, (i + 1) * shardSize))
+      handles.forEach((h, i) => h.worker.postMessage({ type: 'step', indices: parts[i + 1]! } satisfies ToWorker))
+      const own = gatherBatch(data, parts[0]!)
+      let loss = lossAndGradients(model.variables, () => model.loss(own.x, own.y), ownGrads) * parts[0]!.length
+      tf.dispose([own.x, own.y])
+      // Mean of the shards' mean gradients, weighted by shard size: the full batch's gradient.
+      const total = new Float32Array(paramCount)
+      for (let j = 0; j < paramCount; j++) total[j] = ownGrads[j]! * parts[0]!.length
+      for (let i = 0; i < handles.length; i++) {
+        const done = await expect(handles[i]!, 'done')
+        const n = parts[i + 1]!.length
+        if (done.type === 'done') loss += done.loss * n
+        const g = handles[i]!.grads
+        for (let j = 0; j < paramCount; j++) total[j] = total[j]! + g[j]! * n
+      }
+      const scale = 1 / indices.length
+      const named: tf.NamedTensorMap = {}
+      let offset = 0
+      for (const v of model.variables) {
+        const slice = total.subarray(offset, offset + v.size).map((g) => g * scale)
+        named[v.name] = tf.tensor(slice, v.shape)
+        offset += v.size
+      }
+      optimizer.applyGradients(named)
+      tf.dispose(Object.values(named))
+      storeWeights(model.variables, weights)
+      return loss * scale
+    },
+    async close() {
+      for (const h of handles) h.worker.postMessage({ type: 'close' } satisfies ToWorker)
+      await Promise.all(handles.map((h) => h.worker.terminate()))
+    }
+  }
+}

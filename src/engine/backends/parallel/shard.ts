@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core'
+
+/** Training data visible to every thread without copies. */
+export interface SharedData {
+  images: Float32Array
+  imageShape: [number, number, number]
+  labels: Int32Array
+  numClasses: number
+}
+
+/** Gathers the samples at `indices` into a batch: images [n, h, w, c] and one-hot labels. */
+export function gatherBatch(data: SharedData, indices: Int32Array): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const [h, w, c] = data.imageShape
+  const size = h * w * c
+  const images = new Float32Array(indices.length * size)
+  const labels = new Int32Array(indices.length)
+  for (let i = 0; i < indices.length; i++) {
+    const at = indices[i]!
+    images.set(data.images.subarray(at * size, (at + 1) * size), i * size)
+    labels[i] = data.labels[at]!
+  }
+  const x = tf.tensor4d(images, [indices.length, h, w, c])
+  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), data.numClasses), 'float32')) as tf.Tensor2D
+  return { x, y }
+}
+
+/** Mean loss over the batch and each variable's gradient, written into `out` back to back. */
+export function lossAndGradients(
+  variables: tf.Variable[],
+  loss: () => tf.Scalar,
+  out: Float32Array
+): number {
+  const { value, grads } = tf.variableGrads(loss, variables)
+  let offset = 0
+  for (const v of variables) {
+    const g = grads[v.name]!.dataSync() as Float32Array
+    out.set(g, offset)
+    offset += g.length
+  }
+  const lossValue = value.dataSync()[0]!
+  tf.dispose([value, ...Object.values(grads)])
+  return lossValue
+}
+
+/** Overwrites each variable with its slice of the flat `weights`. */
+export function loadWeights(variables: tf.Variable[], weights: Float32Array): void {
+  let offset = 0
+  for (const v of variables) {
+    const size = v.size
+    tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
+    offset += size
+  }
+}
+
+/** Copies every variable's values into the flat `weights`. */
+export function storeWeights(variables: tf.Variable[], weights: Float32Array): void {
+  let offset = 0
+  for (const v of variables) {
+    weights.set(v.dataSync() as Float32Array, offset)
+    offset += v.size
+  }
+}
