@@ -35,6 +35,8 @@ const IDX_NAMES: Record<IdxRole, string> = {
   testLabels: 't10k-labels-idx1-ubyte'
 }
 const IDX_ROLES = Object.keys(IDX_PATTERNS) as IdxRole[]
+/** More distinct labels than this in a folder of IDX files means the labels are broken. */
+const MAX_INFERRED_CLASSES = 100
 const CIFAR_SUBFOLDER = 'cifar-10-batches-bin'
 const CIFAR_ARCHIVE = /^cifar-10-binary\.(tar\.gz|tgz|tar)$/i
 const IDX_FILE = /idx[13]-ubyte(\.gz)?$/i
@@ -67,6 +69,12 @@ async function classesFromLabels(path: string, labelFiles: string[]): Promise<st
   for (const file of labelFiles) {
     const { data } = await readIdx(file)
     for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i]
+    if (max >= MAX_INFERRED_CLASSES) {
+      fail(
+        `${basename(file)} has label ${max}, more than the ${MAX_INFERRED_CLASSES} classes a ` +
+          'dataset may have. Check that it is a label file of this dataset.'
+      )
+    }
   }
   return max <= 9 ? DIGIT_CLASSES : Array.from({ length: max + 1 }, (_, i) => String(i))
 }

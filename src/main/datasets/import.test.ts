@@ -64,6 +64,21 @@ describe('importDataset', () => {
     }
   })
 
+  it('imports generated gzip Fashion-MNIST-style files under another name', async () => {
+    const path = await writeIdxFolder(join(dir, 'fashion-small'), { gzip: true, trainCount: 40 })
+    const info = await importDataset(registry, path, { name: 'fashion-small', title: 'Small' })
+    expect(info).toMatchObject({ name: 'fashion-small', title: 'Small', trainCount: 40 })
+    expect(info.classes).toEqual(FASHION_MNIST_CLASSES)
+    const files = await readdir(registry.datasetDir('fashion-small'))
+    expect(files.sort()).toEqual([
+      'dataset.json',
+      't10k-images-idx3-ubyte.gz',
+      't10k-labels-idx1-ubyte.gz',
+      'train-images-idx3-ubyte.gz',
+      'train-labels-idx1-ubyte.gz'
+    ])
+  })
+
   it('keeps the existing copy when a replacing import fails, and leaves no temp folders', async () => {
     const good = await writeIdxFolder(join(dir, 'good'), { trainCount: 20 })
     await importDataset(registry, good, { name: 'digits' })
