@@ -16,6 +16,11 @@ export interface BackendSelection {
 export interface SelectBackendOptions {
   /** Load the project's wasm kernels from this file instead of the embedded copy. */
   wasmKernelsPath?: string
+  /**
+   * Folder holding tfjs-backend-wasm's own .wasm binaries. Only needed when the package is
+   * bundled rather than left in node_modules (where it finds them itself).
+   */
+  tfjsWasmDir?: string
 }
 
 type Loader = (options: SelectBackendOptions) => Promise<void>
@@ -65,10 +70,17 @@ const LOADERS: Record<BackendName, Loader> = {
     }
   },
   async wasm(options) {
+    let wasmPackage: { setWasmPaths?: (prefix: string) => void }
     try {
-      await importOptional('@tensorflow/tfjs-backend-wasm')
+      wasmPackage = (await importOptional('@tensorflow/tfjs-backend-wasm')) as typeof wasmPackage
     } catch (error) {
       throw new Error(missingReason('@tensorflow/tfjs-backend-wasm', error))
+    }
+    // Node runs tfjs's single-threaded SIMD build: its threaded build needs blob: workers,
+    // which Node's worker_threads cannot start. Use the parallel trainer for both cores.
+    if (options.tfjsWasmDir && !tf.findBackend('wasm')) {
+      const dir = options.tfjsWasmDir
+      wasmPackage.setWasmPaths?.(dir.endsWith('/') || dir.endsWith('\\') ? dir : `${dir}/`)
     }
     registerWasmKernels({ wasmPath: options.wasmKernelsPath })
   },
@@ -117,9 +129,7 @@ export async function selectBackend(
   }
   const order: BackendName[] =
     choice === 'auto' ? [...AUTO_ORDER] : [choice, ...AUTO_ORDER.filter((name) => name !== choice)]
-  const current = tf.getBackend() as BackendName | undefined
   for (const name of choice === 'auto' ? order : order.slice(0, 1)) {
-    if (name === current && tf.findBackend(name)) return { backend: name, notes }
     const problem = await tryBackend(name, options)
     if (problem === null) return { backend: name, notes }
     note(`Skipped ${name}: ${problem}.`)

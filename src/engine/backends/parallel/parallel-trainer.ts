@@ -21,8 +21,11 @@ export interface ParallelTrainerOptions {
   backend: BackendChoice
   /** The main thread's model; its variables are the weights every thread trains. */
   model: GradientModel
-  /** Path or file URL of a module the workers import to build the same model. */
-  modelModule: string
+  /**
+   * Path or file URL of a module the workers import to build the same model. Not needed when
+   * the worker entry passes its own factory to serveGradientWorker (as a bundled engine does).
+   */
+  modelModule?: string
   /** Export of modelModule called as factory(modelInit); defaults to 'createModel'. */
   modelExport?: string
   /** Structured-cloneable argument for the factory, e.g. { spec, seed }. */
@@ -92,7 +95,7 @@ function startWorker(path: string, init: Omit<InitMessage, 'grads'>, paramCount:
   }
 }
 
-async function expect(handle: WorkerHandle, type: FromWorker['type'], timeoutMs?: number): Promise<FromWorker> {
+async function awaitMessage(handle: WorkerHandle, type: FromWorker['type'], timeoutMs?: number): Promise<FromWorker> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     if (timeoutMs) timer = setTimeout(() => reject(new Error('A training worker did not start in time.')), timeoutMs)
@@ -123,7 +126,7 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
   const init: Omit<InitMessage, 'grads'> = {
     type: 'init',
     backend: options.backend,
-    modelModule: options.modelModule,
+    modelModule: options.modelModule ?? '',
     modelExport: options.modelExport ?? 'createModel',
     modelInit: options.modelInit,
     images: data.images.buffer as SharedArrayBuffer,
@@ -136,7 +139,7 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
   const workerBackends: string[] = []
   try {
     for (const h of handles) {
-      const ready = await expect(h, 'ready', WORKER_READY_TIMEOUT_MS)
+      const ready = await awaitMessage(h, 'ready', WORKER_READY_TIMEOUT_MS)
       if (ready.type === 'ready') workerBackends.push([ready.backend, ...ready.notes].join(' '))
     }
   } catch (error) {
@@ -159,7 +162,7 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
       const total = new Float32Array(paramCount)
       for (let j = 0; j < paramCount; j++) total[j] = ownGrads[j]! * parts[0]!.length
       for (let i = 0; i < handles.length; i++) {
-        const done = await expect(handles[i]!, 'done')
+        const done = await awaitMessage(handles[i]!, 'done')
         const n = parts[i + 1]!.length
         if (done.type === 'done') loss += done.loss * n
         const g = handles[i]!.grads
