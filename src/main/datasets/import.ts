@@ -94,7 +94,10 @@ async function sha256Of(path: string): Promise<string> {
 function checkName(name: string): string {
   const parsed = datasetNameSchema.safeParse(name)
   if (!parsed.success) {
-    throw new WorkbenchError('BAD_REQUEST', `"${name}" cannot be a dataset name: ${parsed.error.issues[0].message}.`)
+    throw new WorkbenchError(
+      'BAD_REQUEST',
+      `"${name}" cannot be a dataset name: ${parsed.error.issues[0].message}.`
+    )
   }
   if (RESERVED_NAMES.has(name)) {
     throw new WorkbenchError('BAD_REQUEST', `"${name}" is the bundled dataset; pick another name.`)

@@ -25,7 +25,8 @@ function readOctal(block: Uint8Array, start: number, length: number, what: strin
     fail(`${label}: a tar header stores ${what} in binary form, too large for a dataset archive.`)
   }
   const text = readString(block, start, length).trim()
-  if (!/^[0-7]*$/.test(text)) fail(`${label} is not a tar archive or is damaged (bad ${what} field).`)
+  if (!/^[0-7]*$/.test(text))
+    fail(`${label} is not a tar archive or is damaged (bad ${what} field).`)
   return text === '' ? 0 : parseInt(text, 8)
 }
 
