@@ -1,6 +1,6 @@
 // Training throughput of the reference LeNet per backend, next to PyTorch on the same data.
 // Run: npx tsx bench/train-step.ts [--samples 12800] [--backends wasm,cpu] [--workers 1]
-//      [--profile] [--profile-calls] [--no-torch]
+//      [--fused] [--profile] [--profile-calls] [--no-torch]
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
@@ -42,11 +42,11 @@ function batchIndices(b: number): Int32Array {
   return Int32Array.from({ length: BATCH_SIZE }, (_, i) => b * BATCH_SIZE + i)
 }
 
-async function benchBackend(backend: BackendName, samples: number, profile: boolean): Promise<number> {
+async function benchBackend(backend: BackendName, samples: number, profile: boolean, fused = false): Promise<number> {
   const chosen = await selectBackend(backend)
   if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
   const data = loadShared(samples)
-  const net = createLeNet(0)
+  const net = createLeNet(0, { fused })
   const optimizer = tf.train.sgd(LEARNING_RATE)
   const batches = Math.floor(data.labels.length / BATCH_SIZE)
   const step = (b: number): tf.Scalar => {
@@ -66,7 +66,7 @@ async function benchBackend(backend: BackendName, samples: number, profile: bool
   }
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
-  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: 1, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: 1, fused, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
   optimizer.dispose()
   net.dispose()
   return rate
@@ -148,6 +148,9 @@ async function main(): Promise<void> {
   for (const backend of backends) {
     const n = backend === 'cpu' ? Math.min(samples, CPU_SAMPLES_CAP) : samples
     results[backend] = await benchBackend(backend, n, profile)
+  }
+  if (process.argv.includes('--fused') && backends.includes('wasm')) {
+    results['wasm fused'] = await benchBackend('wasm', samples, profile, true)
   }
   const workers = Number(arg('workers', '1'))
   if (workers > 0 && backends.includes('wasm')) {

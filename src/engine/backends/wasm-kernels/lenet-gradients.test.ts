@@ -11,8 +11,8 @@ const TOLERANCE = 1e-4
 const BATCH = 64
 
 /** Loss and every variable's gradient of the reference LeNet on the active backend. */
-async function lenetGradients(weights: Float32Array[] | null, x: Float32Array, labels: Int32Array): Promise<{ loss: number; grads: Float32Array[]; weights: Float32Array[] }> {
-  const net = createLeNet(7)
+async function lenetGradients(weights: Float32Array[] | null, x: Float32Array, labels: Int32Array, fused: boolean): Promise<{ loss: number; grads: Float32Array[]; weights: Float32Array[] }> {
+  const net = createLeNet(7, { fused })
   if (weights) net.variables.forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape)))
   const xs = tf.tensor4d(x, [BATCH, 28, 28, 1])
   const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32')) as tf.Tensor2D
@@ -28,14 +28,14 @@ async function lenetGradients(weights: Float32Array[] | null, x: Float32Array, l
 }
 
 describe('LeNet training gradients', () => {
-  it('are the same on wasm (with the project kernels) as on cpu', async () => {
+  it.each([false, true])('are the same on wasm (with the project kernels) as on cpu (fused ops: %s)', async (fused) => {
     const x = randomArray(BATCH * 28 * 28, 0.5, 3).map((v) => v + 0.5)
     const labels = Int32Array.from({ length: BATCH }, (_, i) => (i * 7) % 10)
     await tf.setBackend('cpu')
-    const cpu = await lenetGradients(null, x, labels)
+    const cpu = await lenetGradients(null, x, labels, fused)
     registerWasmKernels()
     await tf.setBackend('wasm')
-    const wasm = await lenetGradients(cpu.weights, x, labels)
+    const wasm = await lenetGradients(cpu.weights, x, labels, fused)
     expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(TOLERANCE)
     cpu.grads.forEach((g, i) => {
       expect(wasm.grads[i]!.length).toBe(g.length)
