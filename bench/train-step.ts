@@ -104,30 +104,29 @@ async function printProfile(run: () => tf.Scalar): Promise<void> {
 }
 
 /** Data-parallel training: the main thread plus `workers` threads split each batch. */
-async function benchParallel(backend: BackendName, samples: number, workers: number): Promise<number> {
+async function benchParallel(backend: BackendName, samples: number, workers: number, fused: boolean): Promise<number> {
   const chosen = await selectBackend(backend)
   if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
   const data = loadShared(samples)
-  const model = createModel({ seed: 0 })
+  const model = createModel({ seed: 0, fused })
   const trainer = await createParallelTrainer({
     workers,
     backend,
     model,
     modelModule: fileURLToPath(new URL('../src/engine/backends/lenet-reference.ts', import.meta.url)),
-    modelInit: { seed: 0 },
-    data
+    modelInit: { seed: 0, fused },
+    data,
+    optimizer: { name: 'sgd', learningRate: LEARNING_RATE }
   })
-  const optimizer = tf.train.sgd(LEARNING_RATE)
   const batches = Math.floor(data.labels.length / BATCH_SIZE)
-  for (let b = 0; b < WARMUP_BATCHES; b++) await trainer.step(batchIndices(b % batches), optimizer)
+  for (let b = 0; b < WARMUP_BATCHES; b++) await trainer.step(batchIndices(b % batches))
   const t0 = performance.now()
   let last = 0
-  for (let b = 0; b < batches; b++) last = await trainer.step(batchIndices(b), optimizer)
+  for (let b = 0; b < batches; b++) last = await trainer.step(batchIndices(b))
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
-  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: trainer.threads, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: trainer.threads, fused, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
   await trainer.close()
-  optimizer.dispose()
   model.dispose()
   return rate
 }
@@ -154,7 +153,10 @@ async function main(): Promise<void> {
   }
   const workers = Number(arg('workers', '1'))
   if (workers > 0 && backends.includes('wasm')) {
-    results[`wasm x${workers + 1}`] = await benchParallel('wasm', samples, workers)
+    results[`wasm x${workers + 1}`] = await benchParallel('wasm', samples, workers, false)
+    if (process.argv.includes('--fused')) {
+      results[`wasm x${workers + 1} fused`] = await benchParallel('wasm', samples, workers, true)
+    }
   }
   const torch = process.argv.includes('--no-torch') ? null : runTorch(samples)
   for (const [backend, rate] of Object.entries(results)) {

@@ -20,7 +20,7 @@ function sharedData(): SharedData {
 }
 
 describe('createParallelTrainer', () => {
-  it('trains two threads to the same weights as one thread on the whole batch', async () => {
+  it.each(['replicated', 'broadcast'])('trains two threads to the same weights as one thread on the whole batch (%s optimizer)', async (mode) => {
     await selectBackend('wasm')
     const data = sharedData()
     const indices = Int32Array.from({ length: SAMPLES }, (_, i) => i)
@@ -41,11 +41,12 @@ describe('createParallelTrainer', () => {
       modelModule: fileURLToPath(new URL('../lenet-reference.ts', import.meta.url)),
       modelInit: { seed: 5 },
       data,
-      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url))
+      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
+      optimizer: mode === 'replicated' ? { name: 'sgd', learningRate: 0.1 } : undefined
     })
     expect(trainer.threads).toBe(2)
     expect(trainer.workerBackends[0]).toMatch(/^wasm/)
-    const parallelSgd = tf.train.sgd(0.1)
+    const parallelSgd = mode === 'replicated' ? undefined : tf.train.sgd(0.1)
     let loss = 0
     for (let s = 0; s < STEPS; s++) loss = await trainer.step(indices, parallelSgd)
     await trainer.close()

@@ -2,16 +2,28 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import * as tf from '@tensorflow/tfjs-core'
+import type * as tf from '@tensorflow/tfjs-core'
 import type { BackendChoice } from '../../../shared/hyper'
-import { gatherBatch, lossAndGradients, storeWeights, type SharedData } from './shard'
+import {
+  applyFlatGradients,
+  averageGradients,
+  gatherBatch,
+  gradSlot,
+  lossAndGradients,
+  storeWeights,
+  type SharedData
+} from './shard'
+import { makeOptimizer, type OptimizerSpec } from './optimizer'
 import type { FromWorker, GradientModel, InitMessage, ToWorker } from './protocol'
 
 export type { GradientModel, GradientModelFactory } from './protocol'
+export type { OptimizerSpec } from './optimizer'
+export type { SharedData } from './shard'
 
 /** How long a worker may take to load its backend and model before the trainer gives up. */
 const WORKER_READY_TIMEOUT_MS = 60_000
 const BYTES_PER_FLOAT = 4
+const GRADIENT_PARITIES = 2
 
 /** Options for createParallelTrainer. */
 export interface ParallelTrainerOptions {
@@ -21,6 +33,12 @@ export interface ParallelTrainerOptions {
   backend: BackendChoice
   /** The main thread's model; its variables are the weights every thread trains. */
   model: GradientModel
+  /**
+   * With an optimizer spec every thread keeps an identical optimizer and applies the averaged
+   * gradient itself, so no weights cross threads (fastest). Without one, step() takes the
+   * optimizer and the main thread shares updated weights after each step.
+   */
+  optimizer?: OptimizerSpec
   /**
    * Path or file URL of a module the workers import to build the same model. Not needed when
    * the worker entry passes its own factory to serveGradientWorker (as a bundled engine does).
@@ -42,8 +60,11 @@ export interface ParallelTrainer {
   readonly threads: number
   /** Backend and notes reported by each worker. */
   readonly workerBackends: string[]
-  /** One optimizer step on the samples at `indices`; resolves to the batch's mean loss. */
-  step(indices: Int32Array, optimizer: tf.Optimizer): Promise<number>
+  /**
+   * One optimizer step on the samples at `indices`; resolves to the batch's mean loss. Pass
+   * the optimizer only when the trainer was made without an optimizer spec.
+   */
+  step(indices: Int32Array, optimizer?: tf.Optimizer): Promise<number>
   /** Stops the workers. The model stays usable on the main thread. */
   close(): Promise<void>
 }
@@ -65,16 +86,14 @@ function defaultWorkerPath(): string {
 
 interface WorkerHandle {
   worker: Worker
-  grads: Float32Array
   next(): Promise<FromWorker>
 }
 
-function startWorker(path: string, init: Omit<InitMessage, 'grads'>, paramCount: number): WorkerHandle {
+function startWorker(path: string, init: InitMessage): WorkerHandle {
   // Unbundled TypeScript (benches, tests) is loaded through tsx's require hook in the worker.
   const worker = path.endsWith('.ts')
     ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(path)})`, { eval: true })
     : new Worker(path)
-  const grads = new Float32Array(new SharedArrayBuffer(paramCount * BYTES_PER_FLOAT))
   const queue: FromWorker[] = []
   const waiting: Array<(m: FromWorker) => void> = []
   const deliver = (m: FromWorker): void => {
@@ -84,10 +103,9 @@ function startWorker(path: string, init: Omit<InitMessage, 'grads'>, paramCount:
   }
   worker.on('message', deliver)
   worker.on('error', (error) => deliver({ type: 'error', message: error.message }))
-  worker.postMessage({ ...init, grads: grads.buffer } satisfies ToWorker)
+  worker.postMessage(init satisfies ToWorker)
   return {
     worker,
-    grads,
     next: () => {
       const queued = queue.shift()
       return queued ? Promise.resolve(queued) : new Promise((resolve) => waiting.push(resolve))
@@ -113,29 +131,40 @@ async function awaitMessage(handle: WorkerHandle, type: FromWorker['type'], time
 /** Starts the workers and returns a trainer whose steps use every thread. */
 export async function createParallelTrainer(options: ParallelTrainerOptions): Promise<ParallelTrainer> {
   const { model } = options
-  const paramCount = model.variables.reduce((n, v) => n + v.size, 0)
+  const params = model.variables.reduce((n, v) => n + v.size, 0)
+  const workers = Math.max(0, options.workers)
+  const threads = workers + 1
   const data: SharedData = {
     ...options.data,
     images: toShared(options.data.images, (b) => new Float32Array(b)),
     labels: toShared(options.data.labels, (b) => new Int32Array(b))
   }
-  const weights = new Float32Array(new SharedArrayBuffer(paramCount * BYTES_PER_FLOAT))
+  const weights = new Float32Array(new SharedArrayBuffer(params * BYTES_PER_FLOAT))
   storeWeights(model.variables, weights)
-  const ownGrads = new Float32Array(paramCount)
+  const grads = new Float32Array(new SharedArrayBuffer(GRADIENT_PARITIES * threads * params * BYTES_PER_FLOAT))
+  const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+  const ownOptimizer = options.optimizer ? makeOptimizer(options.optimizer) : null
+  const average = new Float32Array(params)
   const path = options.workerPath ?? defaultWorkerPath()
-  const init: Omit<InitMessage, 'grads'> = {
-    type: 'init',
-    backend: options.backend,
-    modelModule: options.modelModule ?? '',
-    modelExport: options.modelExport ?? 'createModel',
-    modelInit: options.modelInit,
-    images: data.images.buffer as SharedArrayBuffer,
-    imageShape: data.imageShape,
-    labels: data.labels.buffer as SharedArrayBuffer,
-    numClasses: data.numClasses,
-    weights: weights.buffer as SharedArrayBuffer
-  }
-  const handles = Array.from({ length: Math.max(0, options.workers) }, () => startWorker(path, init, paramCount))
+  const handles = Array.from({ length: workers }, (_, i) =>
+    startWorker(path, {
+      type: 'init',
+      backend: options.backend,
+      modelModule: options.modelModule ?? '',
+      modelExport: options.modelExport ?? 'createModel',
+      modelInit: options.modelInit,
+      images: data.images.buffer as SharedArrayBuffer,
+      imageShape: data.imageShape,
+      labels: data.labels.buffer as SharedArrayBuffer,
+      numClasses: data.numClasses,
+      weights: weights.buffer as SharedArrayBuffer,
+      grads: grads.buffer as SharedArrayBuffer,
+      control: control.buffer as SharedArrayBuffer,
+      thread: i + 1,
+      threads,
+      optimizer: options.optimizer
+    })
+  )
   const workerBackends: string[] = []
   try {
     for (const h of handles) {
@@ -146,44 +175,42 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
     await Promise.all(handles.map((h) => h.worker.terminate()))
     throw error
   }
+  let stepCount = 0
 
   return {
-    threads: handles.length + 1,
+    threads,
     workerBackends,
     async step(indices, optimizer) {
-      const shards = handles.length + 1
-      const shardSize = Math.ceil(indices.length / shards)
-      const parts = Array.from({ length: shards }, (_, i) => indices.slice(i * shardSize, (i + 1) * shardSize))
-      handles.forEach((h, i) => h.worker.postMessage({ type: 'step', indices: parts[i + 1]! } satisfies ToWorker))
+      const apply = ownOptimizer ?? optimizer
+      if (!apply) throw new Error('This parallel trainer has no optimizer spec; pass step() an optimizer.')
+      const step = ++stepCount
+      const shardSize = Math.ceil(indices.length / threads)
+      const parts = Array.from({ length: threads }, (_, i) => indices.subarray(i * shardSize, (i + 1) * shardSize))
+      const shardSizes = parts.map((p) => p.length)
+      handles.forEach((h, i) =>
+        h.worker.postMessage({ type: 'step', step, indices: parts[i + 1]!.slice(), shardSizes } satisfies ToWorker)
+      )
       const own = gatherBatch(data, parts[0]!)
-      let loss = lossAndGradients(model.variables, () => model.loss(own.x, own.y), ownGrads) * parts[0]!.length
-      tf.dispose([own.x, own.y])
-      // Mean of the shards' mean gradients, weighted by shard size: the full batch's gradient.
-      const total = new Float32Array(paramCount)
-      for (let j = 0; j < paramCount; j++) total[j] = ownGrads[j]! * parts[0]!.length
+      let loss = lossAndGradients(model.variables, () => model.loss(own.x, own.y), gradSlot(grads, step, 0, threads, params)) * shardSizes[0]!
+      own.x.dispose()
+      own.y.dispose()
+      // Tell replicas the main thread's gradients are in place.
+      Atomics.store(control, 0, step)
+      Atomics.notify(control, 0)
       for (let i = 0; i < handles.length; i++) {
         const done = await awaitMessage(handles[i]!, 'done')
-        const n = parts[i + 1]!.length
-        if (done.type === 'done') loss += done.loss * n
-        const g = handles[i]!.grads
-        for (let j = 0; j < paramCount; j++) total[j] = total[j]! + g[j]! * n
+        if (done.type === 'done') loss += done.loss * shardSizes[i + 1]!
       }
-      const scale = 1 / indices.length
-      const named: tf.NamedTensorMap = {}
-      let offset = 0
-      for (const v of model.variables) {
-        const slice = total.subarray(offset, offset + v.size).map((g) => g * scale)
-        named[v.name] = tf.tensor(slice, v.shape)
-        offset += v.size
-      }
-      optimizer.applyGradients(named)
-      tf.dispose(Object.values(named))
-      storeWeights(model.variables, weights)
-      return loss * scale
+      const slots = Array.from({ length: threads }, (_, t) => gradSlot(grads, step, t, threads, params))
+      averageGradients(slots, shardSizes, average)
+      applyFlatGradients(apply, model.variables, average)
+      if (!ownOptimizer) storeWeights(model.variables, weights)
+      return loss / indices.length
     },
     async close() {
       for (const h of handles) h.worker.postMessage({ type: 'close' } satisfies ToWorker)
       await Promise.all(handles.map((h) => h.worker.terminate()))
+      ownOptimizer?.dispose()
     }
   }
 }

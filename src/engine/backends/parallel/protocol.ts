@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core'
 import type { BackendChoice } from '../../../shared/hyper'
+import type { OptimizerSpec } from './optimizer'
 
 /** A model as the parallel trainer needs it: its trainable variables and a batch loss. */
 export interface GradientModel {
@@ -24,13 +25,24 @@ export interface InitMessage {
   labels: SharedArrayBuffer
   numClasses: number
   weights: SharedArrayBuffer
+  /** Gradient slots: [2 step parities][threads][parameters] floats; thread 0 is the main one. */
   grads: SharedArrayBuffer
+  /** Int32 [0]: the last step whose main-thread gradients are in place (replicated mode). */
+  control: SharedArrayBuffer
+  /** This worker's thread index (1 and up). */
+  thread: number
+  threads: number
+  /** When set, every thread applies the averaged gradients itself (no weight broadcast). */
+  optimizer?: OptimizerSpec
 }
 
 /** Computes the gradient of the mean loss over `indices` at the current shared weights. */
 export interface StepMessage {
   type: 'step'
+  step: number
   indices: Int32Array
+  /** Every thread's shard size this step, thread 0 first; the weights of the average. */
+  shardSizes: number[]
 }
 
 export type ToWorker = InitMessage | StepMessage | { type: 'close' }

@@ -60,3 +60,34 @@ export function storeWeights(variables: tf.Variable[], weights: Float32Array): v
     offset += v.size
   }
 }
+
+/** One thread's gradient slot for a step: slots alternate by step parity. */
+export function gradSlot(all: Float32Array, step: number, thread: number, threads: number, params: number): Float32Array {
+  const start = ((step % 2) * threads + thread) * params
+  return all.subarray(start, start + params)
+}
+
+/**
+ * The full batch's mean gradient from each thread's mean gradient, weighted by shard size.
+ * Every thread runs this same arithmetic in the same order, so replicas stay bit-identical.
+ */
+export function averageGradients(slots: Float32Array[], counts: number[], out: Float32Array): void {
+  const total = counts.reduce((a, b) => a + b, 0)
+  out.fill(0)
+  slots.forEach((slot, t) => {
+    const weight = counts[t]! / total
+    for (let j = 0; j < out.length; j++) out[j] = out[j]! + slot[j]! * weight
+  })
+}
+
+/** Applies a flat gradient (variables back to back) with the optimizer. */
+export function applyFlatGradients(optimizer: tf.Optimizer, variables: tf.Variable[], flat: Float32Array): void {
+  const named: tf.NamedTensorMap = {}
+  let offset = 0
+  for (const v of variables) {
+    named[v.name] = tf.tensor(flat.subarray(offset, offset + v.size), v.shape)
+    offset += v.size
+  }
+  optimizer.applyGradients(named)
+  tf.dispose(Object.values(named))
+}
