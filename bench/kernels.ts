@@ -25,6 +25,11 @@ const CASES: KernelCase[] = [
   { name: 'dense1 dW', kernel: 'BatchMatMul', inputs: { a: [128, 784], b: [128, 120] }, attrs: { transposeA: true, transposeB: false } },
   { name: 'dense1 dX', kernel: 'BatchMatMul', inputs: { a: [128, 120], b: [784, 120] }, attrs: { transposeA: false, transposeB: true } },
   { name: 'dense1 fwd', kernel: 'BatchMatMul', inputs: { a: [128, 784], b: [784, 120] }, attrs: { transposeA: false, transposeB: false } },
+  { name: 'avgpool grad', kernel: 'AvgPoolGrad', inputs: { dy: [128, 14, 14, 6], input: [128, 28, 28, 6] }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
+  { name: 'elu grad', kernel: 'EluGrad', inputs: { dy: [128, 28, 28, 6], y: [128, 28, 28, 6] }, attrs: {} },
+  { name: 'prelu', kernel: 'Prelu', inputs: { x: [128, 28, 28, 6], alpha: [] }, attrs: {} },
+  { name: 'conv s2 dX', kernel: 'Conv2DBackpropInput', inputs: { dy: [128, 7, 7, 16], filter: [3, 3, 6, 16] }, attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [128, 14, 14, 6] } },
+  { name: 'conv s2 dW', kernel: 'Conv2DBackpropFilter', inputs: { x: [128, 14, 14, 6], dy: [128, 7, 7, 16] }, attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 6, 16] } },
   { name: 'bias add 1', kernel: 'Add', inputs: { a: [128, 28, 28, 6], b: [6] }, attrs: {} },
   { name: 'bias grad 1', kernel: 'Sum', inputs: { x: [128, 28, 28, 6] }, attrs: { axis: [0, 1, 2], keepDims: false } }
 ]

@@ -2,7 +2,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import type { KernelConfig } from '@tensorflow/tfjs-core'
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-kernels'
 import { batchMatMulConfig } from './matmul-kernel'
-import { maxPoolGradConfig } from './pool-kernels'
+import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
 
@@ -14,6 +14,7 @@ export const WASM_KERNEL_NAMES = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
+  'AvgPoolGrad',
   'BatchMatMul',
   'Add',
   'Sum'
@@ -45,7 +46,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const configs = [
     conv2dBackpropFilterConfig(native),
     conv2dBackpropInputConfig(native, getKernel('Conv2D', 'wasm')),
-    maxPoolGradConfig(native)
+    maxPoolGradConfig(native),
+    avgPoolGradConfig(native)
   ]
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')

@@ -24,6 +24,7 @@ interface KernelExports {
   conv2d_backprop_filter: (...args: number[]) => void
   conv2d_backprop_input: (...args: number[]) => void
   max_pool_grad: (...args: number[]) => void
+  avg_pool_grad: (...args: number[]) => void
   bias_add: (...args: number[]) => void
   channel_sum: (...args: number[]) => void
 }
@@ -62,6 +63,8 @@ export interface ConvGradModule {
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Max-pool input gradient; `g` describes the window (inC = outC = channels). */
   maxPoolGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /** Average-pool input gradient (divisor: the whole window, padding included, as tfjs's cpu). */
+  avgPoolGrad(dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** out = x + bias, with x viewed as [rows, bias.length]. */
   biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array): void
   /** out[c] = sum over rows of x viewed as [rows, out.length]. */
@@ -215,6 +218,17 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
         ws.ready()
         kernels.max_pool_grad(
           xp, dyp, dxp, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW,
+          g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
+        )
+      })
+    },
+    avgPoolGrad(dy, g, out) {
+      run((ws) => {
+        const dyp = ws.input(dy)
+        const dxp = ws.output(out)
+        ws.ready()
+        kernels.avg_pool_grad(
+          dyp, dxp, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW,
           g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
         )
       })

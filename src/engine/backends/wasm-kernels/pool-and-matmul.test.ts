@@ -42,7 +42,7 @@ const POOL_CASES: PoolCase[] = [
   { batch: 128, h: 14, w: 14, c: 16, filter: [2, 2], stride: [2, 2], pad: 'valid' }
 ]
 
-describe('wasm MaxPoolGrad and BatchMatMul', () => {
+describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm')
     registerWasmKernels()
@@ -65,6 +65,23 @@ describe('wasm MaxPoolGrad and BatchMatMul', () => {
       const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
       const want = await runOn('cpu', 'MaxPoolGrad', inputs, attrs)
       const got = await runOn('wasm', 'MaxPoolGrad', inputs, attrs)
+      expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
+    })
+  }
+
+  for (const [i, c] of POOL_CASES.entries()) {
+    it(`AvgPoolGrad matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
+      const info = tf.backend_util.computePool2DInfo([c.batch, c.h, c.w, c.c], c.filter, c.stride, 1, c.pad)
+      const dyShape = [c.batch, info.outHeight, info.outWidth, c.c]
+      const dy = randomArray(dyShape.reduce((a, b) => a * b, 1), 1, 65 + i)
+      const x = randomArray(c.batch * c.h * c.w * c.c, 1, 55 + i)
+      const inputs: Record<string, [Float32Array, number[]]> = {
+        dy: [dy, dyShape],
+        input: [x, [c.batch, c.h, c.w, c.c]]
+      }
+      const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
+      const want = await runOn('cpu', 'AvgPoolGrad', inputs, attrs)
+      const got = await runOn('wasm', 'AvgPoolGrad', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })
   }

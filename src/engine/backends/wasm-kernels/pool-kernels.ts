@@ -1,6 +1,12 @@
 import { backend_util } from '@tensorflow/tfjs-core'
-import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core'
-import type { ConvGradModule } from './native-module'
+import type {
+  AvgPoolGradAttrs,
+  KernelConfig,
+  KernelFunc,
+  MaxPoolGradAttrs,
+  TensorInfo
+} from '@tensorflow/tfjs-core'
+import type { ConvGeometry, ConvGradModule } from './native-module'
 import { heapOf, type WasmBackendLike } from './heap'
 
 /** MaxPoolGrad for the wasm backend, replacing tfjs's per-element loop with the project's kernel. */
@@ -12,22 +18,44 @@ export function maxPoolGradConfig(native: (backend: unknown) => ConvGradModule):
     const info = backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad, dimRoundingMode)
     const wasm = backend as unknown as WasmBackendLike
     const out = wasm.makeOutput(shape, 'float32')
-    native(backend).maxPoolGrad(heapOf(wasm, input), heapOf(wasm, dy), {
-      batch: info.batchSize,
-      inH: info.inHeight,
-      inW: info.inWidth,
-      inC: info.inChannels,
-      outH: info.outHeight,
-      outW: info.outWidth,
-      outC: info.outChannels,
-      filterH: info.effectiveFilterHeight,
-      filterW: info.effectiveFilterWidth,
-      strideH: info.strideHeight,
-      strideW: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left
-    }, heapOf(wasm, out))
+    native(backend).maxPoolGrad(heapOf(wasm, input), heapOf(wasm, dy), poolGeometry(info), heapOf(wasm, out))
     return out
   }
   return { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc }
+}
+
+/** AvgPoolGrad for the wasm backend, replacing tfjs's per-element loop with the project's kernel. */
+export function avgPoolGradConfig(native: (backend: unknown) => ConvGradModule): KernelConfig {
+  const kernelFunc = ({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { dy, input } = inputs
+    const { filterSize, strides, pad } = attrs as unknown as AvgPoolGradAttrs
+    const shape = (input?.shape ?? []) as [number, number, number, number]
+    const info = backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad)
+    const wasm = backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput(shape, 'float32')
+    native(backend).avgPoolGrad(heapOf(wasm, dy), poolGeometry(info), heapOf(wasm, out))
+    return out
+  }
+  return { kernelName: 'AvgPoolGrad', backendName: 'wasm', kernelFunc }
+}
+
+function poolGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    throw new Error('Pooling gradients on the wasm backend support dilation 1 only.')
+  }
+  return {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    filterH: info.effectiveFilterHeight,
+    filterW: info.effectiveFilterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left
+  }
 }

@@ -63,3 +63,39 @@ __attribute__((export_name("max_pool_grad"))) void max_pool_grad(
     }
   }
 }
+
+// Average-pool gradient (NHWC): every input in an output's window gets dy / (filter_h *
+// filter_w), padding included in the divisor, as tfjs's cpu backend does.
+__attribute__((export_name("avg_pool_grad"))) void avg_pool_grad(
+    const f32 *dy, f32 *dx, int batch, int in_h, int in_w, int channels, int out_h, int out_w,
+    int filter_h, int filter_w, int stride_h, int stride_w, int pad_top, int pad_left) {
+  const int in_size = batch * in_h * in_w * channels;
+  for (int i = 0; i < in_size; i++) dx[i] = 0.f;
+  const f32 scale = 1.f / (f32)(filter_h * filter_w);
+  const v128_t vscale = wasm_f32x4_splat(scale);
+  for (int n = 0; n < batch; n++) {
+    f32 *dxn = dx + n * in_h * in_w * channels;
+    for (int oh = 0; oh < out_h; oh++) {
+      const int h0 = oh * stride_h - pad_top;
+      const int fh0 = h0 < 0 ? -h0 : 0;
+      const int fh1 = h0 + filter_h > in_h ? in_h - h0 : filter_h;
+      for (int ow = 0; ow < out_w; ow++) {
+        const int w0 = ow * stride_w - pad_left;
+        const int fw0 = w0 < 0 ? -w0 : 0;
+        const int fw1 = w0 + filter_w > in_w ? in_w - w0 : filter_w;
+        const f32 *d = dy + ((n * out_h + oh) * out_w + ow) * channels;
+        for (int fh = fh0; fh < fh1; fh++) {
+          for (int fw = fw0; fw < fw1; fw++) {
+            f32 *p = dxn + ((h0 + fh) * in_w + w0 + fw) * channels;
+            int c = 0;
+            for (; c + 4 <= channels; c += 4) {
+              const v128_t g = wasm_f32x4_mul(wasm_v128_load(d + c), vscale);
+              wasm_v128_store(p + c, wasm_f32x4_add(wasm_v128_load(p + c), g));
+            }
+            for (; c < channels; c++) p[c] += d[c] * scale;
+          }
+        }
+      }
+    }
+  }
+}
