@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** The first `limit` MNIST training images (uint8, 28x28) and labels from raw IDX files. */
-export function readMnistTrain(dir: string, limit: number): { images: Uint8Array; labels: Uint8Array; count: number } {
+export function readMnistTrain(
+  dir: string,
+  limit: number
+): { images: Uint8Array; labels: Uint8Array; count: number } {
   const images = readFileSync(join(dir, 'train-images-idx3-ubyte'))
   const labels = readFileSync(join(dir, 'train-labels-idx1-ubyte'))
   const count = Math.min(limit, images.readUInt32BE(4))

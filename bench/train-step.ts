@@ -42,9 +42,15 @@ function batchIndices(b: number): Int32Array {
   return Int32Array.from({ length: BATCH_SIZE }, (_, i) => b * BATCH_SIZE + i)
 }
 
-async function benchBackend(backend: BackendName, samples: number, profile: boolean, fused = false): Promise<number> {
+async function benchBackend(
+  backend: BackendName,
+  samples: number,
+  profile: boolean,
+  fused = false
+): Promise<number> {
   const chosen = await selectBackend(backend)
-  if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
+  if (chosen.backend !== backend)
+    throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
   const data = loadShared(samples)
   const net = createLeNet(0, { fused })
   const optimizer = tf.train.sgd(LEARNING_RATE)
@@ -66,7 +72,18 @@ async function benchBackend(backend: BackendName, samples: number, profile: bool
   }
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
-  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: 1, fused, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  console.log(
+    JSON.stringify({
+      engine: 'tfjs',
+      backend,
+      threads: 1,
+      fused,
+      samples: batches * BATCH_SIZE,
+      seconds: +seconds.toFixed(3),
+      samples_per_s: Math.round(rate),
+      loss: +last.toFixed(4)
+    })
+  )
   optimizer.dispose()
   net.dispose()
   return rate
@@ -94,26 +111,37 @@ async function printProfile(run: () => tf.Scalar): Promise<void> {
   const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)
   const total = rows.reduce((s, [, e]) => s + e.ms, 0)
   console.log(`profile: ${total.toFixed(1)} ms in kernels per step`)
-  for (const [name, e] of rows.slice(0, 15)) console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(2).padStart(8)} ms  x${e.calls}`)
+  for (const [name, e] of rows.slice(0, 15))
+    console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(2).padStart(8)} ms  x${e.calls}`)
   if (process.argv.includes('--profile-calls')) {
     const calls = [...info.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs))
     for (const k of calls.slice(0, 25)) {
-      console.log(`  ${Number(k.kernelTimeMs).toFixed(2).padStart(7)} ms ${k.name} ${k.inputShapes.map((s) => JSON.stringify(s)).join(' ')}`)
+      console.log(
+        `  ${Number(k.kernelTimeMs).toFixed(2).padStart(7)} ms ${k.name} ${k.inputShapes.map((s) => JSON.stringify(s)).join(' ')}`
+      )
     }
   }
 }
 
 /** Data-parallel training: the main thread plus `workers` threads split each batch. */
-async function benchParallel(backend: BackendName, samples: number, workers: number, fused: boolean): Promise<number> {
+async function benchParallel(
+  backend: BackendName,
+  samples: number,
+  workers: number,
+  fused: boolean
+): Promise<number> {
   const chosen = await selectBackend(backend)
-  if (chosen.backend !== backend) throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
+  if (chosen.backend !== backend)
+    throw new Error(`${backend} unavailable: ${chosen.notes.join('; ')}`)
   const data = loadShared(samples)
   const model = createModel({ seed: 0, fused })
   const trainer = await createParallelTrainer({
     workers,
     backend,
     model,
-    modelModule: fileURLToPath(new URL('../src/engine/backends/lenet-reference.ts', import.meta.url)),
+    modelModule: fileURLToPath(
+      new URL('../src/engine/backends/lenet-reference.ts', import.meta.url)
+    ),
     modelInit: { seed: 0, fused },
     data,
     optimizer: { name: 'sgd', learningRate: LEARNING_RATE }
@@ -125,7 +153,18 @@ async function benchParallel(backend: BackendName, samples: number, workers: num
   for (let b = 0; b < batches; b++) last = await trainer.step(batchIndices(b))
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
-  console.log(JSON.stringify({ engine: 'tfjs', backend, threads: trainer.threads, fused, samples: batches * BATCH_SIZE, seconds: +seconds.toFixed(3), samples_per_s: Math.round(rate), loss: +last.toFixed(4) }))
+  console.log(
+    JSON.stringify({
+      engine: 'tfjs',
+      backend,
+      threads: trainer.threads,
+      fused,
+      samples: batches * BATCH_SIZE,
+      seconds: +seconds.toFixed(3),
+      samples_per_s: Math.round(rate),
+      loss: +last.toFixed(4)
+    })
+  )
   await trainer.close()
   model.dispose()
   return rate
@@ -133,8 +172,26 @@ async function benchParallel(backend: BackendName, samples: number, workers: num
 
 function runTorch(samples: number): number | null {
   if (!existsSync('/usr/bin/python3') || !existsSync(TORCH_SCRIPT)) return null
-  const out = execFileSync('/usr/bin/python3', [TORCH_SCRIPT, '--data', MNIST_DIR, '--model', 'lenet', '--epochs', '1', '--limit', String(samples)], { encoding: 'utf8' })
-  const epoch = out.trim().split('\n').map((l) => JSON.parse(l) as { samples_per_s?: number }).find((r) => r.samples_per_s)
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      TORCH_SCRIPT,
+      '--data',
+      MNIST_DIR,
+      '--model',
+      'lenet',
+      '--epochs',
+      '1',
+      '--limit',
+      String(samples)
+    ],
+    { encoding: 'utf8' }
+  )
+  const epoch = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { samples_per_s?: number })
+    .find((r) => r.samples_per_s)
   console.log(out.trim())
   return epoch?.samples_per_s ?? null
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 
 /** LeNet input: one 28x28 grey image. */
 export const LENET_INPUT_SHAPE = [28, 28, 1] as const
+/** LeNet output: ten digit classes. */
 export const LENET_CLASSES = 10
 
 /** The reference LeNet used by benchmarks and gradient tests, written with raw ops as the engine does. */
@@ -35,7 +36,12 @@ export function createLeNet(seed: number, options: { fused?: boolean } = {}): Le
   const d2b = uniform([84], 120)
   const d3 = uniform([84, 10], 84)
   const d3b = uniform([10], 84)
-  const pad: [[0, 0], [1, 1], [1, 1], [0, 0]] = [[0, 0], [1, 1], [1, 1], [0, 0]]
+  const pad: [[0, 0], [1, 1], [1, 1], [0, 0]] = [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0]
+  ]
   const variables = [c1, c1b, c2, c2b, d1, d1b, d2, d2b, d3, d3b]
   return {
     variables,
@@ -44,11 +50,28 @@ export function createLeNet(seed: number, options: { fused?: boolean } = {}): Le
         // fused: conv/matMul, bias and relu as one kernel each way (fewer kernel launches).
         const conv = (a: tf.Tensor4D, w: tf.Variable, b: tf.Variable): tf.Tensor4D =>
           options.fused
-            ? tf.fused.conv2d({ x: a, filter: w as tf.Tensor4D, strides: 1, pad, bias: b, activation: 'relu' })
+            ? tf.fused.conv2d({
+                x: a,
+                filter: w as tf.Tensor4D,
+                strides: 1,
+                pad,
+                bias: b,
+                activation: 'relu'
+              })
             : (tf.relu(tf.add(tf.conv2d(a, w as tf.Tensor4D, 1, pad), b)) as tf.Tensor4D)
-        const dense = (a: tf.Tensor2D, w: tf.Variable, b: tf.Variable, relu: boolean): tf.Tensor2D =>
+        const dense = (
+          a: tf.Tensor2D,
+          w: tf.Variable,
+          b: tf.Variable,
+          relu: boolean
+        ): tf.Tensor2D =>
           options.fused
-            ? (tf.fused.matMul({ a, b: w as tf.Tensor2D, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D)
+            ? (tf.fused.matMul({
+                a,
+                b: w as tf.Tensor2D,
+                bias: b,
+                activation: relu ? 'relu' : 'linear'
+              }) as tf.Tensor2D)
             : relu
               ? (tf.relu(tf.add(tf.matMul(a, w as tf.Tensor2D), b)) as tf.Tensor2D)
               : (tf.add(tf.matMul(a, w as tf.Tensor2D), b) as tf.Tensor2D)

@@ -22,7 +22,9 @@ describe('selectBackend', () => {
   it('picks wasm on auto here, with training gradients working', async () => {
     const chosen = await selectBackend('auto')
     expect(chosen.backend).toBe('wasm')
-    const dw = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')))(tf.ones([3, 3, 1, 1]))
+    const dw = tf.grad((w: tf.Tensor) =>
+      tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'))
+    )(tf.ones([3, 3, 1, 1]))
     expect([...(await dw.data())]).toEqual([4, 4, 4, 4, 4, 4, 4, 4, 4])
   })
 })

@@ -94,7 +94,10 @@ const LOADERS: Record<BackendName, Loader> = {
 }
 
 /** Loads, activates and self-tests one backend; returns null on success, else why it failed. */
-async function tryBackend(name: BackendName, options: SelectBackendOptions): Promise<string | null> {
+async function tryBackend(
+  name: BackendName,
+  options: SelectBackendOptions
+): Promise<string | null> {
   try {
     await LOADERS[name](options)
   } catch (error) {

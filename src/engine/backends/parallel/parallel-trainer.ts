@@ -69,7 +69,10 @@ export interface ParallelTrainer {
   close(): Promise<void>
 }
 
-function toShared<T extends Float32Array | Int32Array>(values: T, make: (b: SharedArrayBuffer) => T): T {
+function toShared<T extends Float32Array | Int32Array>(
+  values: T,
+  make: (b: SharedArrayBuffer) => T
+): T {
   if (values.buffer instanceof SharedArrayBuffer) return values
   const shared = make(new SharedArrayBuffer(values.byteLength))
   shared.set(values)
@@ -92,7 +95,9 @@ interface WorkerHandle {
 function startWorker(path: string, init: InitMessage): WorkerHandle {
   // Unbundled TypeScript (benches, tests) is loaded through tsx's require hook in the worker.
   const worker = path.endsWith('.ts')
-    ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(path)})`, { eval: true })
+    ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(path)})`, {
+        eval: true
+      })
     : new Worker(path)
   const queue: FromWorker[] = []
   const waiting: Array<(m: FromWorker) => void> = []
@@ -113,15 +118,24 @@ function startWorker(path: string, init: InitMessage): WorkerHandle {
   }
 }
 
-async function awaitMessage(handle: WorkerHandle, type: FromWorker['type'], timeoutMs?: number): Promise<FromWorker> {
+async function awaitMessage(
+  handle: WorkerHandle,
+  type: FromWorker['type'],
+  timeoutMs?: number
+): Promise<FromWorker> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    if (timeoutMs) timer = setTimeout(() => reject(new Error('A training worker did not start in time.')), timeoutMs)
+    if (timeoutMs)
+      timer = setTimeout(
+        () => reject(new Error('A training worker did not start in time.')),
+        timeoutMs
+      )
   })
   try {
     const message = await Promise.race([handle.next(), timeout])
     if (message.type === 'error') throw new Error(`Training worker failed: ${message.message}`)
-    if (message.type !== type) throw new Error(`Training worker sent ${message.type}, expected ${type}.`)
+    if (message.type !== type)
+      throw new Error(`Training worker sent ${message.type}, expected ${type}.`)
     return message
   } finally {
     clearTimeout(timer)
@@ -129,7 +143,9 @@ async function awaitMessage(handle: WorkerHandle, type: FromWorker['type'], time
 }
 
 /** Starts the workers and returns a trainer whose steps use every thread. */
-export async function createParallelTrainer(options: ParallelTrainerOptions): Promise<ParallelTrainer> {
+export async function createParallelTrainer(
+  options: ParallelTrainerOptions
+): Promise<ParallelTrainer> {
   const { model } = options
   const params = model.variables.reduce((n, v) => n + v.size, 0)
   const workers = Math.max(0, options.workers)
@@ -141,7 +157,9 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
   }
   const weights = new Float32Array(new SharedArrayBuffer(params * BYTES_PER_FLOAT))
   storeWeights(model.variables, weights)
-  const grads = new Float32Array(new SharedArrayBuffer(GRADIENT_PARITIES * threads * params * BYTES_PER_FLOAT))
+  const grads = new Float32Array(
+    new SharedArrayBuffer(GRADIENT_PARITIES * threads * params * BYTES_PER_FLOAT)
+  )
   const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
   const ownOptimizer = options.optimizer ? makeOptimizer(options.optimizer) : null
   const average = new Float32Array(params)
@@ -182,16 +200,29 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
     workerBackends,
     async step(indices, optimizer) {
       const apply = ownOptimizer ?? optimizer
-      if (!apply) throw new Error('This parallel trainer has no optimizer spec; pass step() an optimizer.')
+      if (!apply)
+        throw new Error('This parallel trainer has no optimizer spec; pass step() an optimizer.')
       const step = ++stepCount
       const shardSize = Math.ceil(indices.length / threads)
-      const parts = Array.from({ length: threads }, (_, i) => indices.subarray(i * shardSize, (i + 1) * shardSize))
+      const parts = Array.from({ length: threads }, (_, i) =>
+        indices.subarray(i * shardSize, (i + 1) * shardSize)
+      )
       const shardSizes = parts.map((p) => p.length)
       handles.forEach((h, i) =>
-        h.worker.postMessage({ type: 'step', step, indices: parts[i + 1]!.slice(), shardSizes } satisfies ToWorker)
+        h.worker.postMessage({
+          type: 'step',
+          step,
+          indices: parts[i + 1]!.slice(),
+          shardSizes
+        } satisfies ToWorker)
       )
       const own = gatherBatch(data, parts[0]!)
-      let loss = lossAndGradients(model.variables, () => model.loss(own.x, own.y), gradSlot(grads, step, 0, threads, params)) * shardSizes[0]!
+      let loss =
+        lossAndGradients(
+          model.variables,
+          () => model.loss(own.x, own.y),
+          gradSlot(grads, step, 0, threads, params)
+        ) * shardSizes[0]!
       own.x.dispose()
       own.y.dispose()
       // Tell replicas the main thread's gradients are in place.
@@ -201,7 +232,9 @@ export async function createParallelTrainer(options: ParallelTrainerOptions): Pr
         const done = await awaitMessage(handles[i]!, 'done')
         if (done.type === 'done') loss += done.loss * shardSizes[i + 1]!
       }
-      const slots = Array.from({ length: threads }, (_, t) => gradSlot(grads, step, t, threads, params))
+      const slots = Array.from({ length: threads }, (_, t) =>
+        gradSlot(grads, step, t, threads, params)
+      )
       averageGradients(slots, shardSizes, average)
       applyFlatGradients(apply, model.variables, average)
       if (!ownOptimizer) storeWeights(model.variables, weights)

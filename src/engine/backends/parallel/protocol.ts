@@ -45,8 +45,10 @@ export interface StepMessage {
   shardSizes: number[]
 }
 
+/** Messages from the trainer to a worker. */
 export type ToWorker = InitMessage | StepMessage | { type: 'close' }
 
+/** Messages from a worker to the trainer. */
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }
   | { type: 'done'; loss: number }

@@ -39,7 +39,8 @@ const MAIN_GRADS_TIMEOUT_MS = 60_000
 /** require() where this worker runs as CommonJS (the engine bundle, tsx), else import(). */
 async function loadFactory(message: InitMessage): Promise<GradientModelFactory> {
   const path = message.modelModule
-  if (!path) throw new Error('The parallel trainer named no model module and the worker has no factory.')
+  if (!path)
+    throw new Error('The parallel trainer named no model module and the worker has no factory.')
   let imported: Record<string, unknown>
   if (typeof require === 'function' && !path.startsWith('file:')) {
     imported = require(path) as Record<string, unknown>
@@ -96,12 +97,18 @@ function runStep(s: WorkerState, message: StepMessage): void {
   post({ type: 'done', loss })
   if (!s.optimizer) return
   // Replicated mode: wait for the main thread's gradients, then take the same step it takes.
-  for (let seen = Atomics.load(s.control, 0); seen < message.step; seen = Atomics.load(s.control, 0)) {
+  for (
+    let seen = Atomics.load(s.control, 0);
+    seen < message.step;
+    seen = Atomics.load(s.control, 0)
+  ) {
     if (Atomics.wait(s.control, 0, seen, MAIN_GRADS_TIMEOUT_MS) === 'timed-out') {
       throw new Error('The main thread never shared its gradients.')
     }
   }
-  const slots = Array.from({ length: threads }, (_, t) => gradSlot(s.grads, message.step, t, threads, params))
+  const slots = Array.from({ length: threads }, (_, t) =>
+    gradSlot(s.grads, message.step, t, threads, params)
+  )
   averageGradients(slots, message.shardSizes, s.average)
   applyFlatGradients(s.optimizer, s.model.variables, s.average)
 }

@@ -9,7 +9,10 @@ export interface SharedData {
 }
 
 /** Gathers the samples at `indices` into a batch: images [n, h, w, c] and one-hot labels. */
-export function gatherBatch(data: SharedData, indices: Int32Array): { x: tf.Tensor4D; y: tf.Tensor2D } {
+export function gatherBatch(
+  data: SharedData,
+  indices: Int32Array
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const [h, w, c] = data.imageShape
   const size = h * w * c
   const images = new Float32Array(indices.length * size)
@@ -20,7 +23,9 @@ export function gatherBatch(data: SharedData, indices: Int32Array): { x: tf.Tens
     labels[i] = data.labels[at]!
   }
   const x = tf.tensor4d(images, [indices.length, h, w, c])
-  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), data.numClasses), 'float32')) as tf.Tensor2D
+  const y = tf.tidy(() =>
+    tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), data.numClasses), 'float32')
+  ) as tf.Tensor2D
   return { x, y }
 }
 
@@ -62,7 +67,13 @@ export function storeWeights(variables: tf.Variable[], weights: Float32Array): v
 }
 
 /** One thread's gradient slot for a step: slots alternate by step parity. */
-export function gradSlot(all: Float32Array, step: number, thread: number, threads: number, params: number): Float32Array {
+export function gradSlot(
+  all: Float32Array,
+  step: number,
+  thread: number,
+  threads: number,
+  params: number
+): Float32Array {
   const start = ((step % 2) * threads + thread) * params
   return all.subarray(start, start + params)
 }
@@ -81,7 +92,11 @@ export function averageGradients(slots: Float32Array[], counts: number[], out: F
 }
 
 /** Applies a flat gradient (variables back to back) with the optimizer. */
-export function applyFlatGradients(optimizer: tf.Optimizer, variables: tf.Variable[], flat: Float32Array): void {
+export function applyFlatGradients(
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  flat: Float32Array
+): void {
   const named: tf.NamedTensorMap = {}
   let offset = 0
   for (const v of variables) {

@@ -26,7 +26,12 @@ describe('wasm bias Add and Sum fast paths', () => {
     registerWasmKernels()
   })
 
-  const SHAPES = [[128, 28, 28, 6], [3, 5, 7], [128, 120], [2, 1, 1, 17]]
+  const SHAPES = [
+    [128, 28, 28, 6],
+    [3, 5, 7],
+    [128, 120],
+    [2, 1, 1, 17]
+  ]
   for (const [i, shape] of SHAPES.entries()) {
     const c = shape[shape.length - 1]!
     const size = shape.reduce((p, q) => p * q, 1)
@@ -43,7 +48,9 @@ describe('wasm bias Add and Sum fast paths', () => {
       const scale = 1 / Math.sqrt(size / c)
       const [got, want] = await onBoth(() => tf.sum(tf.mul(tf.tensor(x, shape), scale), axes))
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
-      const [got2, want2, keptShape] = await onBoth(() => tf.sum(tf.mul(tf.tensor(x, shape), scale), axes, true))
+      const [got2, want2, keptShape] = await onBoth(() =>
+        tf.sum(tf.mul(tf.tensor(x, shape), scale), axes, true)
+      )
       expect(keptShape).toEqual([...axes.map(() => 1), c])
       expect(maxAbsDiff(got2, want2)).toBeLessThan(TOLERANCE)
     })
@@ -54,7 +61,9 @@ describe('wasm bias Add and Sum fast paths', () => {
     expect(maxAbsDiff(got, want)).toBe(0)
     const [got2, want2] = await onBoth(() => tf.sum(tf.reshape(tf.range(0, 24), [2, 3, 4]), [1, 2]))
     expect(maxAbsDiff(got2, want2)).toBe(0)
-    const [got3, want3] = await onBoth(() => tf.sum(tf.reshape(tf.range(0, 24, 1, 'int32'), [6, 4]), 0))
+    const [got3, want3] = await onBoth(() =>
+      tf.sum(tf.reshape(tf.range(0, 24, 1, 'int32'), [6, 4]), 0)
+    )
     expect(maxAbsDiff(got3, want3)).toBe(0)
   })
 })

@@ -10,8 +10,14 @@ export function addConfig(native: Native, original: KernelConfig): KernelConfig 
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
     const { a, b } = args.inputs
     const isBias = (x?: TensorInfo, bias?: TensorInfo): boolean =>
-      !!x && !!bias && x.dtype === 'float32' && bias.dtype === 'float32' && bias.shape.length === 1 &&
-      x.shape.length >= 2 && x.shape[x.shape.length - 1] === bias.shape[0] && bias.shape[0]! > 0
+      !!x &&
+      !!bias &&
+      x.dtype === 'float32' &&
+      bias.dtype === 'float32' &&
+      bias.shape.length === 1 &&
+      x.shape.length >= 2 &&
+      x.shape[x.shape.length - 1] === bias.shape[0] &&
+      bias.shape[0]! > 0
     const [x, bias] = isBias(a, b) ? [a!, b!] : isBias(b, a) ? [b!, a!] : [null, null]
     if (!x || !bias) return original.kernelFunc(args) as TensorInfo
     const wasm = args.backend as unknown as WasmBackendLike
@@ -27,7 +33,8 @@ export function sumConfig(native: Native, original: KernelConfig): KernelConfig 
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
     const x = args.inputs.x
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
-    if (!x || x.dtype !== 'float32' || x.shape.length < 2) return original.kernelFunc(args) as TensorInfo
+    if (!x || x.dtype !== 'float32' || x.shape.length < 2)
+      return original.kernelFunc(args) as TensorInfo
     const rank = x.shape.length
     const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
     const allButLast = axes.length === rank - 1 && axes.every((ax, i) => ax === i)

@@ -8,7 +8,11 @@ import { maxAbsDiff, randomArray } from './test-helpers'
 
 const TOLERANCE = 1e-4
 
-type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]]
+type Pad =
+  | 'valid'
+  | 'same'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]]
 
 interface Case {
   batch: number
@@ -23,35 +27,125 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { batch: 1, inH: 5, inW: 5, inC: 1, outC: 1, filterH: 3, filterW: 3, stride: [1, 1], pad: 'valid' },
-  { batch: 1, inH: 7, inW: 6, inC: 3, outC: 5, filterH: 3, filterW: 2, stride: [2, 2], pad: 'same' },
-  { batch: 2, inH: 8, inW: 9, inC: 6, outC: 16, filterH: 3, filterW: 3, stride: [1, 1], pad: 1 },
-  { batch: 3, inH: 9, inW: 8, inC: 5, outC: 17, filterH: 1, filterW: 5, stride: [1, 2], pad: 'same' },
-  { batch: 2, inH: 10, inW: 11, inC: 17, outC: 3, filterH: 4, filterW: 3, stride: [2, 1], pad: 'valid' },
   {
-    batch: 2, inH: 9, inW: 7, inC: 4, outC: 8, filterH: 3, filterW: 3, stride: [2, 2],
-    pad: [[0, 0], [1, 2], [0, 1], [0, 0]]
+    batch: 1,
+    inH: 5,
+    inW: 5,
+    inC: 1,
+    outC: 1,
+    filterH: 3,
+    filterW: 3,
+    stride: [1, 1],
+    pad: 'valid'
   },
-  { batch: 1, inH: 6, inW: 6, inC: 2, outC: 33, filterH: 5, filterW: 5, stride: [1, 1], pad: 'same' },
+  {
+    batch: 1,
+    inH: 7,
+    inW: 6,
+    inC: 3,
+    outC: 5,
+    filterH: 3,
+    filterW: 2,
+    stride: [2, 2],
+    pad: 'same'
+  },
+  { batch: 2, inH: 8, inW: 9, inC: 6, outC: 16, filterH: 3, filterW: 3, stride: [1, 1], pad: 1 },
+  {
+    batch: 3,
+    inH: 9,
+    inW: 8,
+    inC: 5,
+    outC: 17,
+    filterH: 1,
+    filterW: 5,
+    stride: [1, 2],
+    pad: 'same'
+  },
+  {
+    batch: 2,
+    inH: 10,
+    inW: 11,
+    inC: 17,
+    outC: 3,
+    filterH: 4,
+    filterW: 3,
+    stride: [2, 1],
+    pad: 'valid'
+  },
+  {
+    batch: 2,
+    inH: 9,
+    inW: 7,
+    inC: 4,
+    outC: 8,
+    filterH: 3,
+    filterW: 3,
+    stride: [2, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0]
+    ]
+  },
+  {
+    batch: 1,
+    inH: 6,
+    inW: 6,
+    inC: 2,
+    outC: 33,
+    filterH: 5,
+    filterW: 5,
+    stride: [1, 1],
+    pad: 'same'
+  },
   { batch: 128, inH: 28, inW: 28, inC: 1, outC: 6, filterH: 3, filterW: 3, stride: [1, 1], pad: 1 },
-  { batch: 128, inH: 14, inW: 14, inC: 6, outC: 16, filterH: 3, filterW: 3, stride: [1, 1], pad: 'same' },
-  { batch: 128, inH: 15, inW: 13, inC: 6, outC: 10, filterH: 2, filterW: 3, stride: [2, 2], pad: 'valid' }
+  {
+    batch: 128,
+    inH: 14,
+    inW: 14,
+    inC: 6,
+    outC: 16,
+    filterH: 3,
+    filterW: 3,
+    stride: [1, 1],
+    pad: 'same'
+  },
+  {
+    batch: 128,
+    inH: 15,
+    inW: 13,
+    inC: 6,
+    outC: 10,
+    filterH: 2,
+    filterW: 3,
+    stride: [2, 2],
+    pad: 'valid'
+  }
 ]
 
 function outSize(c: Case): [number, number] {
   const info = tf.backend_util.computeConv2DInfo(
-    [c.batch, c.inH, c.inW, c.inC], [c.filterH, c.filterW, c.inC, c.outC], c.stride, 1, c.pad
+    [c.batch, c.inH, c.inW, c.inC],
+    [c.filterH, c.filterW, c.inC, c.outC],
+    c.stride,
+    1,
+    c.pad
   )
   return [info.outHeight, info.outWidth]
 }
 
 /** Runs one kernel on a backend from plain arrays, returning plain values. */
 async function runOn(
-  backend: string, kernel: string, inputs: Record<string, [Float32Array, number[]]>, attrs: NamedAttrMap
+  backend: string,
+  kernel: string,
+  inputs: Record<string, [Float32Array, number[]]>,
+  attrs: NamedAttrMap
 ): Promise<Float32Array> {
   await tf.setBackend(backend)
   const tensors: Record<string, Tensor> = {}
-  for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = tf.tensor(values, shape)
+  for (const [name, [values, shape]] of Object.entries(inputs))
+    tensors[name] = tf.tensor(values, shape)
   const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
   const values = (await out.data()) as Float32Array
   out.dispose()
@@ -76,7 +170,12 @@ describe('wasm convolution gradient kernels', () => {
         x: [x, [c.batch, c.inH, c.inW, c.inC]],
         dy: [dy, [c.batch, outH, outW, c.outC]]
       }
-      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: [c.filterH, c.filterW, c.inC, c.outC] } as unknown as NamedAttrMap
+      const attrs = {
+        strides: c.stride,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        filterShape: [c.filterH, c.filterW, c.inC, c.outC]
+      } as unknown as NamedAttrMap
       const want = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)
       const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs)
       expect(got.length).toBe(want.length)
@@ -91,7 +190,12 @@ describe('wasm convolution gradient kernels', () => {
         dy: [dy, [c.batch, outH, outW, c.outC]],
         filter: [w, [c.filterH, c.filterW, c.inC, c.outC]]
       }
-      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: [c.batch, c.inH, c.inW, c.inC] } as unknown as NamedAttrMap
+      const attrs = {
+        strides: c.stride,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        inputShape: [c.batch, c.inH, c.inW, c.inC]
+      } as unknown as NamedAttrMap
       const want = await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs)
       const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs)
       expect(got.length).toBe(want.length)

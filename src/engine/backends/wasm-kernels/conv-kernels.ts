@@ -10,7 +10,6 @@ import type {
 import type { ConvGeometry, ConvGradModule } from './native-module'
 import { heapOf as heap, type WasmBackendLike } from './heap'
 
-
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   if (info.dataFormat !== 'channelsLast') {
     throw new Error('Convolution gradients on the wasm backend support NHWC data only.')
@@ -36,7 +35,9 @@ function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
 }
 
 /** Conv2DBackpropFilter for the wasm backend, computed by the project's SIMD kernel. */
-export function conv2dBackpropFilterConfig(native: (backend: unknown) => ConvGradModule): KernelConfig {
+export function conv2dBackpropFilterConfig(
+  native: (backend: unknown) => ConvGradModule
+): KernelConfig {
   const kernelFunc = ({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo => {
     const { x, dy } = inputs
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
@@ -76,9 +77,15 @@ function viaForwardConv(
   info: backend_util.Conv2DInfo
 ): TensorInfo | null {
   const { filterHeight: fh, filterWidth: fw, inChannels: ci, outChannels: co, padInfo } = info
-  const pads = [fh - 1 - padInfo.top, fh - 1 - padInfo.bottom, fw - 1 - padInfo.left, fw - 1 - padInfo.right]
+  const pads = [
+    fh - 1 - padInfo.top,
+    fh - 1 - padInfo.bottom,
+    fw - 1 - padInfo.left,
+    fw - 1 - padInfo.right
+  ]
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || pads.some((p) => p < 0)) return null
-  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null
+  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1)
+    return null
   const flipped = backend.makeOutput([fh, fw, co, ci], 'float32')
   try {
     const src = heap(backend, filter)
@@ -87,12 +94,27 @@ function viaForwardConv(
       for (let w = 0; w < fw; w++) {
         const from = ((fh - 1 - h) * fw + (fw - 1 - w)) * ci * co
         const to = (h * fw + w) * co * ci
-        for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o]!
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o]!
       }
     }
-    const pad = [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]]
-    const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as NamedAttrMap
-    return conv2d.kernelFunc({ inputs: { x: dy, filter: flipped }, backend: backend as never, attrs }) as TensorInfo
+    const pad = [
+      [0, 0],
+      [pads[0], pads[1]],
+      [pads[2], pads[3]],
+      [0, 0]
+    ]
+    const attrs = {
+      strides: [1, 1],
+      pad,
+      dataFormat: 'NHWC',
+      dilations: [1, 1]
+    } as unknown as NamedAttrMap
+    return conv2d.kernelFunc({
+      inputs: { x: dy, filter: flipped },
+      backend: backend as never,
+      attrs
+    }) as TensorInfo
   } finally {
     ;(backend as unknown as DisposingBackend).disposeData(flipped.dataId)
   }
@@ -121,7 +143,12 @@ export function conv2dBackpropInputConfig(
     const fast = conv2d && dy && filter ? viaForwardConv(conv2d, wasm, dy, filter, info) : null
     if (fast) return fast
     const out = wasm.makeOutput(inputShape, 'float32')
-    native(backend).backpropInput(heap(wasm, dy), heap(wasm, filter), geometry(info), heap(wasm, out))
+    native(backend).backpropInput(
+      heap(wasm, dy),
+      heap(wasm, filter),
+      geometry(info),
+      heap(wasm, out)
+    )
     return out
   }
   return { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc }

@@ -51,7 +51,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   ]
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
-  if (matMul && transpose && !ownConfigs.has(matMul)) configs.push(batchMatMulConfig(matMul, transpose))
+  if (matMul && transpose && !ownConfigs.has(matMul))
+    configs.push(batchMatMulConfig(matMul, transpose))
   const add = getKernel('Add', 'wasm')
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
   const sum = getKernel('Sum', 'wasm')

@@ -28,7 +28,12 @@ function loss(p: Params, x: tf.Tensor4D, y: tf.Tensor2D, mask: tf.Tensor): tf.Sc
   return tf.tidy(() => {
     let h: tf.Tensor4D = tf.conv2d(x, p.k1 as tf.Tensor4D, [2, 1], 'same')
     h = tf.tanh(h)
-    h = tf.conv2d(h, p.k2 as tf.Tensor4D, 1, [[0, 0], [1, 0], [0, 2], [0, 0]])
+    h = tf.conv2d(h, p.k2 as tf.Tensor4D, 1, [
+      [0, 0],
+      [1, 0],
+      [0, 2],
+      [0, 0]
+    ])
     h = tf.leakyRelu(h, LEAKY_SLOPE)
     h = tf.avgPool(h, [2, 2], [1, 1], 'same')
     h = tf.sigmoid(h)
@@ -46,16 +51,32 @@ function loss(p: Params, x: tf.Tensor4D, y: tf.Tensor2D, mask: tf.Tensor): tf.Sc
   })
 }
 
-async function gradients(backend: string, values: Record<string, Float32Array>, x: Float32Array, mask: Float32Array): Promise<Record<string, Float32Array>> {
+async function gradients(
+  backend: string,
+  values: Record<string, Float32Array>,
+  x: Float32Array,
+  mask: Float32Array
+): Promise<Record<string, Float32Array>> {
   await tf.setBackend(backend)
   const params: Params = {}
-  for (const [name, shape] of Object.entries(SHAPES)) params[name] = tf.variable(tf.tensor(values[name]!, shape))
+  for (const [name, shape] of Object.entries(SHAPES))
+    params[name] = tf.variable(tf.tensor(values[name]!, shape))
   const xs = tf.tensor4d(x, [BATCH, 11, 10, 3])
-  const ys = tf.oneHot(tf.tensor1d(Int32Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10) as tf.Tensor2D
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Int32Array.from({ length: BATCH }, (_, i) => i % 10),
+      'int32'
+    ),
+    10
+  ) as tf.Tensor2D
   const maskT = tf.tensor(mask, [BATCH, 2, 4, 6])
-  const { grads } = tf.variableGrads(() => loss(params, xs, tf.cast(ys, 'float32') as tf.Tensor2D, maskT), Object.values(params))
+  const { grads } = tf.variableGrads(
+    () => loss(params, xs, tf.cast(ys, 'float32') as tf.Tensor2D, maskT),
+    Object.values(params)
+  )
   const out: Record<string, Float32Array> = {}
-  for (const [name, v] of Object.entries(params)) out[name] = (await grads[v.name]!.data()) as Float32Array
+  for (const [name, v] of Object.entries(params))
+    out[name] = (await grads[v.name]!.data()) as Float32Array
   tf.dispose([xs, ys, maskT, ...Object.values(grads), ...Object.values(params)])
   return out
 }
@@ -66,7 +87,8 @@ describe('gradients of every layer type', () => {
     const values: Record<string, Float32Array> = {}
     Object.entries(SHAPES).forEach(([name, shape], i) => {
       const size = shape.reduce((a, b) => a * b, 1)
-      values[name] = name === 'gamma' ? new Float32Array(size).fill(1) : randomArray(size, 0.5, 200 + i)
+      values[name] =
+        name === 'gamma' ? new Float32Array(size).fill(1) : randomArray(size, 0.5, 200 + i)
     })
     const x = randomArray(BATCH * 11 * 10 * 3, 1, 300)
     const mask = randomArray(BATCH * 2 * 4 * 6, 1, 301).map((v) => (v > -0.6 ? 1 / 0.8 : 0))

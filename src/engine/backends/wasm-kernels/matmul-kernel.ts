@@ -35,5 +35,10 @@ export function batchMatMulConfig(original: KernelConfig, transpose: KernelConfi
     }
   }
   // tfjs binds its wasm function in setupFunc, which runs when the backend initialises.
-  return { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc }
+  return {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc,
+    setupFunc: original.setupFunc
+  }
 }

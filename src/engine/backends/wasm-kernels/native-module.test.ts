@@ -17,12 +17,31 @@ describe('conv-grad native module', () => {
     const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])
     const dy = Float32Array.from([1, 1, 1, 1])
     const out = new Float32Array(4)
-    const g = { batch: 1, inH: 3, inW: 3, inC: 1, outH: 2, outW: 2, outC: 1, filterH: 2, filterW: 2, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }
+    const g = {
+      batch: 1,
+      inH: 3,
+      inW: 3,
+      inC: 1,
+      outH: 2,
+      outW: 2,
+      outC: 1,
+      filterH: 2,
+      filterW: 2,
+      strideH: 1,
+      strideW: 1,
+      padTop: 0,
+      padLeft: 0
+    }
     native.backpropFilter(x, dy, g, out)
     expect([...out]).toEqual([12, 16, 24, 28])
     const big = randomArray(64 * 64, 1, 1)
     const dx = new Float32Array(64 * 64)
-    native.backpropInput(big.subarray(0, 62 * 62), Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0]), { ...g, inH: 64, inW: 64, outH: 62, outW: 62, filterH: 3, filterW: 3 }, dx)
+    native.backpropInput(
+      big.subarray(0, 62 * 62),
+      Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0]),
+      { ...g, inH: 64, inW: 64, outH: 62, outW: 62, filterH: 3, filterW: 3 },
+      dx
+    )
     expect(maxAbsDiff(dx.subarray(0, 62), big.subarray(0, 62))).toBe(0)
   })
 })

@@ -91,7 +91,9 @@ interface Workspace {
  * Instantiates the kernels synchronously (the module is a few kilobytes). With `heap` they
  * run inside tfjs's memory and read and write tensors in place; without, in a private memory.
  */
-export function createConvGradModule(options: { wasmPath?: string; heap?: SharedHeap } = {}): ConvGradModule {
+export function createConvGradModule(
+  options: { wasmPath?: string; heap?: SharedHeap } = {}
+): ConvGradModule {
   const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
   const heap = options.heap
   const memory = heap?.memory ?? new wasmApi.Memory({ initial: 1 })
@@ -183,8 +185,19 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
   }
 
   const geometryArgs = (g: ConvGeometry): number[] => [
-    g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC,
-    g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.outC,
+    g.filterH,
+    g.filterW,
+    g.strideH,
+    g.strideW,
+    g.padTop,
+    g.padLeft
   ]
 
   return {
@@ -205,7 +218,9 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
         const wp = ws.input(filter)
         const dxp = ws.output(out)
         const cPad = Math.ceil(g.inC / 4) * 4
-        const scratch = ws.scratch(g.filterH * g.filterW * g.outC * cPad + g.batch * g.inH * g.inW * cPad)
+        const scratch = ws.scratch(
+          g.filterH * g.filterW * g.outC * cPad + g.batch * g.inH * g.inW * cPad
+        )
         ws.ready()
         kernels.conv2d_backprop_input(dyp, wp, dxp, scratch, ...geometryArgs(g))
       })
@@ -217,8 +232,21 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
         const dxp = ws.output(out)
         ws.ready()
         kernels.max_pool_grad(
-          xp, dyp, dxp, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW,
-          g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
+          xp,
+          dyp,
+          dxp,
+          g.batch,
+          g.inH,
+          g.inW,
+          g.inC,
+          g.outH,
+          g.outW,
+          g.filterH,
+          g.filterW,
+          g.strideH,
+          g.strideW,
+          g.padTop,
+          g.padLeft
         )
       })
     },
@@ -228,8 +256,20 @@ export function createConvGradModule(options: { wasmPath?: string; heap?: Shared
         const dxp = ws.output(out)
         ws.ready()
         kernels.avg_pool_grad(
-          dyp, dxp, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW,
-          g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft
+          dyp,
+          dxp,
+          g.batch,
+          g.inH,
+          g.inW,
+          g.inC,
+          g.outH,
+          g.outW,
+          g.filterH,
+          g.filterW,
+          g.strideH,
+          g.strideW,
+          g.padTop,
+          g.padLeft
         )
       })
     },

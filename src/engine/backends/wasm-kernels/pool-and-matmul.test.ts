@@ -16,7 +16,8 @@ async function runOn(
 ): Promise<Float32Array> {
   await tf.setBackend(backend)
   const tensors: Record<string, Tensor> = {}
-  for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = tf.tensor(values, shape)
+  for (const [name, [values, shape]] of Object.entries(inputs))
+    tensors[name] = tf.tensor(values, shape)
   const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
   const values = (await out.data()) as Float32Array
   tf.dispose([out, ...Object.values(tensors)])
@@ -51,18 +52,37 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
   for (const [i, c] of POOL_CASES.entries()) {
     it(`MaxPoolGrad matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
       await tf.setBackend('cpu')
-      const info = tf.backend_util.computePool2DInfo([c.batch, c.h, c.w, c.c], c.filter, c.stride, 1, c.pad)
+      const info = tf.backend_util.computePool2DInfo(
+        [c.batch, c.h, c.w, c.c],
+        c.filter,
+        c.stride,
+        1,
+        c.pad
+      )
       // Rounded inputs give ties inside windows, where the first maximum must win.
       const x = randomArray(c.batch * c.h * c.w * c.c, 4, 50 + i).map(Math.round)
       const dyShape = [c.batch, info.outHeight, info.outWidth, c.c]
-      const dy = randomArray(dyShape.reduce((a, b) => a * b, 1), 1, 60 + i)
-      const y = tf.tidy(() => tf.maxPool(tf.tensor4d(x, [c.batch, c.h, c.w, c.c]), c.filter, c.stride, c.pad).dataSync() as Float32Array)
+      const dy = randomArray(
+        dyShape.reduce((a, b) => a * b, 1),
+        1,
+        60 + i
+      )
+      const y = tf.tidy(
+        () =>
+          tf
+            .maxPool(tf.tensor4d(x, [c.batch, c.h, c.w, c.c]), c.filter, c.stride, c.pad)
+            .dataSync() as Float32Array
+      )
       const inputs: Record<string, [Float32Array, number[]]> = {
         dy: [dy, dyShape],
         input: [x, [c.batch, c.h, c.w, c.c]],
         output: [y, dyShape]
       }
-      const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
+      const attrs = {
+        filterSize: c.filter,
+        strides: c.stride,
+        pad: c.pad
+      } as unknown as NamedAttrMap
       const want = await runOn('cpu', 'MaxPoolGrad', inputs, attrs)
       const got = await runOn('wasm', 'MaxPoolGrad', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
@@ -71,15 +91,29 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
 
   for (const [i, c] of POOL_CASES.entries()) {
     it(`AvgPoolGrad matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
-      const info = tf.backend_util.computePool2DInfo([c.batch, c.h, c.w, c.c], c.filter, c.stride, 1, c.pad)
+      const info = tf.backend_util.computePool2DInfo(
+        [c.batch, c.h, c.w, c.c],
+        c.filter,
+        c.stride,
+        1,
+        c.pad
+      )
       const dyShape = [c.batch, info.outHeight, info.outWidth, c.c]
-      const dy = randomArray(dyShape.reduce((a, b) => a * b, 1), 1, 65 + i)
+      const dy = randomArray(
+        dyShape.reduce((a, b) => a * b, 1),
+        1,
+        65 + i
+      )
       const x = randomArray(c.batch * c.h * c.w * c.c, 1, 55 + i)
       const inputs: Record<string, [Float32Array, number[]]> = {
         dy: [dy, dyShape],
         input: [x, [c.batch, c.h, c.w, c.c]]
       }
-      const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
+      const attrs = {
+        filterSize: c.filter,
+        strides: c.stride,
+        pad: c.pad
+      } as unknown as NamedAttrMap
       const want = await runOn('cpu', 'AvgPoolGrad', inputs, attrs)
       const got = await runOn('wasm', 'AvgPoolGrad', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)

@@ -18,7 +18,12 @@ export function maxPoolGradConfig(native: (backend: unknown) => ConvGradModule):
     const info = backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad, dimRoundingMode)
     const wasm = backend as unknown as WasmBackendLike
     const out = wasm.makeOutput(shape, 'float32')
-    native(backend).maxPoolGrad(heapOf(wasm, input), heapOf(wasm, dy), poolGeometry(info), heapOf(wasm, out))
+    native(backend).maxPoolGrad(
+      heapOf(wasm, input),
+      heapOf(wasm, dy),
+      poolGeometry(info),
+      heapOf(wasm, out)
+    )
     return out
   }
   return { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc }
