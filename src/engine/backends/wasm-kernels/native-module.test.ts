@@ -1,10 +1,73 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { convGradWasmBytes, createConvGradModule } from './native-module'
+import {
+  convGradWasmBytes,
+  createConvGradModule,
+  type SharedHeap,
+  type WasmMemory
+} from './native-module'
 import { maxAbsDiff, randomArray } from './test-helpers'
 
+const PAGE_BYTES = 65_536
+
+/** A stand-in for tfjs's heap whose every allocation grows memory, detaching earlier views. */
+function growingHeap(initialPages: number): SharedHeap & { top: number } {
+  const api = (
+    globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } }
+  ).WebAssembly
+  const memory = new api.Memory({ initial: initialPages })
+  const heap = {
+    memory,
+    top: initialPages * PAGE_BYTES,
+    malloc(bytes: number): number {
+      const pointer = heap.top
+      heap.top += Math.ceil(bytes / 16) * 16
+      memory.grow(Math.ceil((heap.top - memory.buffer.byteLength) / PAGE_BYTES) + 1)
+      return pointer
+    },
+    free(): void {}
+  }
+  return heap
+}
+
 describe('conv-grad native module', () => {
+  it('works in place in a shared heap, copying inputs that end at the end of memory', () => {
+    const g = {
+      batch: 2,
+      inH: 5,
+      inW: 5,
+      inC: 3,
+      outH: 5,
+      outW: 5,
+      outC: 6,
+      filterH: 3,
+      filterW: 3,
+      strideH: 1,
+      strideW: 1,
+      padTop: 1,
+      padLeft: 1
+    }
+    const x = randomArray(2 * 5 * 5 * 3, 1, 21)
+    const dy = randomArray(2 * 5 * 5 * 6, 1, 22)
+    const want = new Float32Array(3 * 3 * 3 * 6)
+    createConvGradModule().backpropFilter(x, dy, g, want)
+
+    const heap = growingHeap(2)
+    const native = createConvGradModule({ heap })
+    expect(native.zeroCopy).toBe(true)
+    const end = 2 * PAGE_BYTES
+    // dy ends exactly at the end of memory, so the kernel's vector over-read needs a copy.
+    const dyView = new Float32Array(heap.memory.buffer, end - dy.byteLength, dy.length)
+    const xView = new Float32Array(heap.memory.buffer, 1024, x.length)
+    const outView = new Float32Array(heap.memory.buffer, 4096, want.length)
+    dyView.set(dy)
+    xView.set(x)
+    native.backpropFilter(xView, dyView, g, outView)
+    const got = new Float32Array(heap.memory.buffer, 4096, want.length)
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5)
+  })
+
   it('embeds exactly the committed conv-grad.wasm', () => {
     const file = readFileSync(join(__dirname, 'native', 'conv-grad.wasm'))
     expect(Buffer.from(convGradWasmBytes()).equals(file)).toBe(true)

@@ -77,10 +77,24 @@ export function convGradWasmBytes(wasmPath?: string): Uint8Array {
   return Uint8Array.from(Buffer.from(CONV_GRAD_WASM_BASE64, 'base64'))
 }
 
+/**
+ * An array as it was when a kernel call began. A view into tfjs's heap is detached (and its
+ * byteOffset reads 0) once any allocation grows that memory, so offsets are taken up front.
+ */
+interface ArrayRef {
+  array: Float32Array
+  offset: number
+  length: number
+}
+
+function refsOf(...arrays: Float32Array[]): ArrayRef[] {
+  return arrays.map((array) => ({ array, offset: array.byteOffset, length: array.length }))
+}
+
 /** Pointers for one kernel call: tensors in place where possible, copies otherwise. */
 interface Workspace {
-  input(values: Float32Array): number
-  output(target: Float32Array): number
+  input(values: ArrayRef): number
+  output(target: ArrayRef): number
   scratch(floats: number): number
   /** Called once every buffer is laid out, right before the kernel runs. */
   ready(): void
@@ -109,20 +123,25 @@ export function createConvGradModule(
       allocated.push(pointer)
       return pointer
     }
-    const inPlace = (a: Float32Array): boolean =>
-      a.buffer === shared.memory.buffer &&
-      a.byteOffset + a.byteLength + READ_SLACK_BYTES <= shared.memory.buffer.byteLength
+    // Taken before anything is allocated, so every view passed in is still attached.
+    const heapBuffer = shared.memory.buffer
+    const onHeap = (ref: ArrayRef): boolean => ref.array.buffer === heapBuffer
     return {
-      input(values) {
-        if (inPlace(values)) return values.byteOffset
-        const pointer = scratch(values.length)
-        new Float32Array(shared.memory.buffer, pointer, values.length).set(values)
+      input(ref) {
+        const end = ref.offset + ref.length * BYTES_PER_FLOAT
+        if (onHeap(ref) && end + READ_SLACK_BYTES <= heapBuffer.byteLength) return ref.offset
+        // Too close to the end of memory for the kernels' vector over-reads: copy it.
+        const source = onHeap(ref) ? null : ref.array
+        const pointer = scratch(ref.length)
+        const from = source ?? new Float32Array(shared.memory.buffer, ref.offset, ref.length)
+        new Float32Array(shared.memory.buffer, pointer, ref.length).set(from)
         return pointer
       },
-      output(target) {
-        if (inPlace(target)) return target.byteOffset
-        const pointer = scratch(target.length)
-        copiedOut.push([pointer, target])
+      // Kernels write exactly their output's extent, so outputs on the heap need no slack.
+      output(ref) {
+        if (onHeap(ref)) return ref.offset
+        const pointer = scratch(ref.length)
+        copiedOut.push([pointer, ref.array])
         return pointer
       },
       scratch,
@@ -146,14 +165,14 @@ export function createConvGradModule(
       return pointer
     }
     return {
-      input(values) {
-        const pointer = reserve(values.length)
-        copiedIn.push([pointer, values])
+      input(ref) {
+        const pointer = reserve(ref.length)
+        copiedIn.push([pointer, ref.array])
         return pointer
       },
-      output(target) {
-        const pointer = reserve(target.length)
-        copiedOut.push([pointer, target])
+      output(ref) {
+        const pointer = reserve(ref.length)
+        copiedOut.push([pointer, ref.array])
         return pointer
       },
       scratch: reserve,
@@ -173,8 +192,6 @@ export function createConvGradModule(
     }
   }
 
-  // Inputs and outputs are placed before any scratch, since a scratch allocation may grow the
-  // shared memory and detach the views passed in.
   const run = (body: (ws: Workspace) => void): void => {
     const ws = heap ? sharedWorkspace(heap) : privateWorkspace()
     try {
@@ -203,20 +220,22 @@ export function createConvGradModule(
   return {
     zeroCopy: heap !== undefined,
     backpropFilter(x, dy, g, out) {
+      const [xr, dyr, outr] = refsOf(x, dy, out)
       run((ws) => {
-        const xp = ws.input(x)
-        const dyp = ws.input(dy)
-        const dwp = ws.output(out)
+        const xp = ws.input(xr!)
+        const dyp = ws.input(dyr!)
+        const dwp = ws.output(outr!)
         const accp = ws.scratch(g.filterH * g.filterW * g.inC * Math.ceil(g.outC / 4) * 4)
         ws.ready()
         kernels.conv2d_backprop_filter(xp, dyp, dwp, accp, ...geometryArgs(g))
       })
     },
     backpropInput(dy, filter, g, out) {
+      const [dyr, wr, outr] = refsOf(dy, filter, out)
       run((ws) => {
-        const dyp = ws.input(dy)
-        const wp = ws.input(filter)
-        const dxp = ws.output(out)
+        const dyp = ws.input(dyr!)
+        const wp = ws.input(wr!)
+        const dxp = ws.output(outr!)
         const cPad = Math.ceil(g.inC / 4) * 4
         const scratch = ws.scratch(
           g.filterH * g.filterW * g.outC * cPad + g.batch * g.inH * g.inW * cPad
@@ -226,10 +245,11 @@ export function createConvGradModule(
       })
     },
     maxPoolGrad(x, dy, g, out) {
+      const [xr, dyr, outr] = refsOf(x, dy, out)
       run((ws) => {
-        const xp = ws.input(x)
-        const dyp = ws.input(dy)
-        const dxp = ws.output(out)
+        const xp = ws.input(xr!)
+        const dyp = ws.input(dyr!)
+        const dxp = ws.output(outr!)
         ws.ready()
         kernels.max_pool_grad(
           xp,
@@ -251,9 +271,10 @@ export function createConvGradModule(
       })
     },
     avgPoolGrad(dy, g, out) {
+      const [dyr, outr] = refsOf(dy, out)
       run((ws) => {
-        const dyp = ws.input(dy)
-        const dxp = ws.output(out)
+        const dyp = ws.input(dyr!)
+        const dxp = ws.output(outr!)
         ws.ready()
         kernels.avg_pool_grad(
           dyp,
@@ -274,18 +295,20 @@ export function createConvGradModule(
       })
     },
     biasAdd(x, bias, out) {
+      const [xr, br, outr] = refsOf(x, bias, out)
       run((ws) => {
-        const xp = ws.input(x)
-        const bp = ws.input(bias)
-        const op = ws.output(out)
+        const xp = ws.input(xr!)
+        const bp = ws.input(br!)
+        const op = ws.output(outr!)
         ws.ready()
         kernels.bias_add(xp, bp, op, x.length / bias.length, bias.length)
       })
     },
     channelSum(x, out) {
+      const [xr, outr] = refsOf(x, out)
       run((ws) => {
-        const xp = ws.input(x)
-        const op = ws.output(out)
+        const xp = ws.input(xr!)
+        const op = ws.output(outr!)
         const partial = ws.scratch(out.length)
         ws.ready()
         kernels.channel_sum(xp, op, partial, x.length / out.length, out.length)
