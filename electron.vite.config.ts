@@ -2,12 +2,18 @@ import { resolve } from 'node:path'
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 
+// electron-vite reads Electron's version from its package, which is absent where the optional
+// dependency could not install; the build output is the same, so name the major version here.
+process.env.ELECTRON_MAJOR_VER ||= '38'
+
 // Node-side entries share one build: the Electron main process, the engine process, the web
 // host and the CLI all run from out/main, so every host runs the same services.
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
     build: {
+      // The same bundle runs under Electron and under plain Node (web host, CLI, engine).
+      target: 'node20',
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),

@@ -1,0 +1,107 @@
+import { createOutput } from './output'
+import { TRAIN_OPTIONS, hyperFromFlags, parseFlags, stringFlag } from './args'
+import { loadModelFlag } from './load-model'
+import { runSummary } from './commands/summary'
+import { runTrain } from './commands/train'
+import { createServices } from '../main/services/create-services'
+import { nodeEngineLauncher } from '../main/engine/node-launcher'
+import { defaultDataDir, engineEntry } from '../main/paths'
+import { WorkbenchError, toErrorInfo } from '../shared/contract/errors'
+import { PRESETS } from '../shared/model/presets'
+import { version } from '../../package.json'
+
+const USAGE = `cnn-workbench ${version}: train and inspect convolutional networks from the command line.
+
+Usage:
+  cnn-workbench summary (--preset NAME | --model FILE) [--json]
+  cnn-workbench train (--preset NAME | --model FILE) --dataset NAME|PATH [--epochs N]
+        [--batch-size N] [--lr X] [--optimizer sgd|momentum|adam|rmsprop] [--limit N]
+        [--val-split F] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N] [--json]
+  cnn-workbench datasets [--json]
+  cnn-workbench dataset inspect NAME|PATH [--json]
+  cnn-workbench presets [--json]
+
+Presets: ${PRESETS.map((p) => p.id).join(', ')}
+Data folder: $CNN_WORKBENCH_HOME, default ~/.cnn-workbench (runs and imported datasets).`
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json')
+  const out = createOutput(json)
+  const [command, ...rest] = argv
+  let services: ReturnType<typeof createServices> | null = null
+  const makeServices = (): ReturnType<typeof createServices> =>
+    (services = createServices({
+      dataDir: defaultDataDir(),
+      launcher: nodeEngineLauncher(process.env.CNN_WORKBENCH_ENGINE || engineEntry(__dirname)),
+      host: 'web',
+      version
+    }))
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n')
+        return 0
+      case '--version':
+        process.stdout.write(version + '\n')
+        return 0
+      case 'summary': {
+        const { values } = parseFlags(rest, { preset: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } })
+        runSummary(await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model')), out)
+        return 0
+      }
+      case 'presets': {
+        parseFlags(rest, { json: { type: 'boolean' } })
+        for (const p of PRESETS) {
+          out.event({ id: p.id, title: p.title, note: p.note })
+          out.text(`${p.id.padEnd(14)} ${p.title}`)
+        }
+        return 0
+      }
+      case 'train': {
+        const { values } = parseFlags(rest, TRAIN_OPTIONS)
+        const dataset = stringFlag(values, 'dataset')
+        if (!dataset) throw new WorkbenchError('BAD_REQUEST', 'Name a dataset: --dataset mnist, or a path to a folder of IDX files.')
+        const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
+        const hyper = hyperFromFlags(values)
+        await runTrain({ spec, fromPreset: Boolean(stringFlag(values, 'preset')), dataset, hyper }, makeServices(), out)
+        return 0
+      }
+      case 'datasets': {
+        parseFlags(rest, { json: { type: 'boolean' } })
+        const list = await makeServices().datasets.list()
+        if (json) out.event({ datasets: list })
+        for (const d of list) {
+          out.text(
+            `${d.name.padEnd(16)} ${d.available ? 'available' : 'not installed'}  ${d.shape.join(' × ')}  ${d.classes.length} classes  ${d.title}`
+          )
+        }
+        return 0
+      }
+      case 'dataset': {
+        const { positionals } = parseFlags(rest, { json: { type: 'boolean' } })
+        if (positionals[0] !== 'inspect' || !positionals[1]) {
+          throw new WorkbenchError('BAD_REQUEST', 'Usage: cnn-workbench dataset inspect NAME|PATH [--json]')
+        }
+        const info = await makeServices().datasets.inspect(positionals[1])
+        out.event(info as unknown as Record<string, unknown>)
+        out.text(`${info.name}: ${info.shape.join(' × ')}, ${info.classes.length} classes`)
+        for (const split of ['train', 'test'] as const) {
+          out.text(`  ${split}: ${info[split].count.toLocaleString('en-US')} samples`)
+          info.classes.forEach((c: string, i: number) => out.text(`    ${c.padEnd(14)} ${info[split].perClass[i]}`))
+        }
+        return 0
+      }
+      default:
+        throw new WorkbenchError('BAD_REQUEST', `Unknown command "${command}". Run \`cnn-workbench help\` for usage.`)
+    }
+  } catch (err) {
+    out.error(toErrorInfo(err))
+    return 1
+  } finally {
+    await (services as ReturnType<typeof createServices> | null)?.dispose()
+  }
+}

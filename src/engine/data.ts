@@ -1,0 +1,111 @@
+import { tf } from './tf'
+import type { LoadedDataset, SplitData } from '../main/datasets/types'
+
+/** A split held on the backend as float images [n, h, w, c] in [0, 1] and int32 labels. */
+export interface SplitTensors {
+  images: tf.Tensor4D
+  labels: tf.Tensor1D
+  count: number
+}
+
+/** Which training samples train and which validate; the test split is never among them. */
+export interface SplitPlan {
+  train: Int32Array
+  validation: Int32Array
+}
+
+/** mulberry32: a small seeded generator, so shuffles and splits repeat for the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Fisher-Yates shuffle in place with a seeded generator. */
+export function shuffleInPlace(a: Int32Array, random: () => number): Int32Array {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = a[i]
+    a[i] = a[j]
+    a[j] = t
+  }
+  return a
+}
+
+/**
+ * Carves a seeded random validation fraction out of the training split, then keeps the first
+ * `limit` of the remaining samples (in file order) for training.
+ */
+export function planSplit(trainCount: number, validationSplit: number, seed: number, limit?: number): SplitPlan {
+  const all = new Int32Array(trainCount)
+  for (let i = 0; i < trainCount; i++) all[i] = i
+  const valCount = Math.round(trainCount * validationSplit)
+  const isVal = new Uint8Array(trainCount)
+  const shuffled = shuffleInPlace(all.slice(), seededRandom(seed ^ 0x5eed))
+  for (let i = 0; i < valCount; i++) isVal[shuffled[i]] = 1
+  const validation = new Int32Array(valCount)
+  const rest = new Int32Array(trainCount - valCount)
+  let v = 0
+  let r = 0
+  for (let i = 0; i < trainCount; i++) {
+    if (isVal[i]) validation[v++] = i
+    else rest[r++] = i
+  }
+  validation.sort()
+  const train = limit !== undefined && limit < rest.length ? rest.slice(0, limit) : rest
+  return { train, validation }
+}
+
+/** Uploads the chosen samples of a split as one float tensor, scaled to [0, 1]. */
+export function toTensors(split: SplitData, shape: [number, number, number], indices?: Int32Array): SplitTensors {
+  const [c, h, w] = shape
+  const size = h * w * c
+  const count = indices ? indices.length : split.count
+  let bytes: Uint8Array
+  if (!indices) bytes = split.images.subarray(0, count * size)
+  else {
+    bytes = new Uint8Array(count * size)
+    for (let i = 0; i < count; i++) bytes.set(split.images.subarray(indices[i] * size, (indices[i] + 1) * size), i * size)
+  }
+  const labels = new Int32Array(count)
+  for (let i = 0; i < count; i++) labels[i] = split.labels[indices ? indices[i] : i]
+  return tf.tidy(() => ({
+    images: tf.div(tf.tensor4d(bytes, [count, h, w, c], 'float32'), 255) as tf.Tensor4D,
+    labels: tf.tensor1d(labels, 'int32'),
+    count
+  }))
+}
+
+/** Everything the trainer needs from a dataset, on the backend. */
+export interface TrainingData {
+  train: SplitTensors
+  validation: SplitTensors | null
+  test: SplitTensors
+  numClasses: number
+  dispose(): void
+}
+
+/** Builds the train, validation and test tensors for a job. */
+export function prepareData(ds: LoadedDataset, plan: SplitPlan): TrainingData {
+  const train = toTensors(ds.train, ds.shape, plan.train)
+  const validation = plan.validation.length > 0 ? toTensors(ds.train, ds.shape, plan.validation) : null
+  const test = toTensors(ds.test, ds.shape)
+  const all = [train, validation, test]
+  return {
+    train,
+    validation,
+    test,
+    numClasses: ds.classes.length,
+    dispose() {
+      for (const s of all) {
+        s?.images.dispose()
+        s?.labels.dispose()
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { tf } from './tf'
+import { toEngineSchema, type FromEngine, type TrainJob } from '../shared/engine-protocol'
+import { WorkbenchError, describeIssues, toErrorInfo } from '../shared/contract/errors'
+import { summarizeModel } from '../shared/model/shape-inference'
+import { selectBackend } from './backends/select'
+import { planSplit, prepareData } from './data'
+import { train } from './trainer'
+import { loadDataset } from '../main/datasets/registry'
+import type { LoadedDataset } from '../main/datasets/types'
+import type { BackendName } from '../shared/hyper'
+
+/** The engine's message handler: one training job at a time, validated input, typed errors out. */
+export class EngineServer {
+  private current: { runId: string; stop: { stopped: boolean } } | null = null
+  private datasets = new Map<string, LoadedDataset>()
+  private backend: BackendName | null = null
+
+  constructor(private readonly send: (m: FromEngine) => void) {}
+
+  /** Handles one raw message from the parent; never throws. */
+  handle(raw: unknown): void {
+    const parsed = toEngineSchema.safeParse(raw)
+    if (!parsed.success) {
+      this.send({
+        type: 'error',
+        error: { code: 'BAD_REQUEST', message: `Engine got a malformed message: ${describeIssues(parsed.error)}` }
+      })
+      return
+    }
+    const msg = parsed.data
+    switch (msg.type) {
+      case 'ping':
+        this.send({ type: 'pong', id: msg.id })
+        return
+      case 'memory': {
+        const m = tf.memory()
+        this.send({ type: 'memory', id: msg.id, numTensors: m.numTensors, numBytes: m.numBytes, rssBytes: process.memoryUsage().rss })
+        return
+      }
+      case 'stop':
+        if (this.current?.runId === msg.runId) this.current.stop.stopped = true
+        return
+      case 'train':
+        if (this.current) {
+          this.send({
+            type: 'failed',
+            runId: msg.job.runId,
+            error: { code: 'BUSY', message: 'A training run is already in progress. Stop it first.' }
+          })
+          return
+        }
+        void this.runJob(msg.job)
+    }
+  }
+
+  private async loadCached(job: TrainJob): Promise<LoadedDataset> {
+    const key = JSON.stringify(job.dataset)
+    const cached = this.datasets.get(key)
+    if (cached) return cached
+    const ds = await loadDataset(job.dataset)
+    this.datasets.clear()
+    this.datasets.set(key, ds)
+    return ds
+  }
+
+  private async runJob(job: TrainJob): Promise<void> {
+    const stop = { stopped: false }
+    this.current = { runId: job.runId, stop }
+    let data: ReturnType<typeof prepareData> | null = null
+    try {
+      const summary = summarizeModel(job.spec)
+      if (summary.errors.length > 0) {
+        const e = summary.errors[0]
+        throw new WorkbenchError('INVALID_MODEL', `Layer ${e.index + 1}: ${e.message}`)
+      }
+      const ds = await this.loadCached(job)
+      const [c, h, w] = ds.shape
+      const inp = job.spec.input
+      if (inp.channels !== c || inp.height !== h || inp.width !== w) {
+        throw new WorkbenchError(
+          'INCOMPATIBLE',
+          `The model expects ${inp.channels} × ${inp.height} × ${inp.width} input but ${ds.name} has ${c} × ${h} × ${w} images. Change the model's input or pick another dataset.`
+        )
+      }
+      const last = summary.outputShape
+      if (!last || last.length !== 1 || last[0] !== ds.classes.length) {
+        throw new WorkbenchError(
+          'INCOMPATIBLE',
+          `The last layer gives ${last ? last.join(' × ') : 'no'} outputs but ${ds.name} has ${ds.classes.length} classes. Set the last dense layer to ${ds.classes.length} units.`
+        )
+      }
+      const chosen = await selectBackend(job.hyper.backend)
+      this.backend = chosen.backend
+      const plan = planSplit(ds.train.count, job.hyper.validationSplit, job.hyper.seed, job.hyper.limit)
+      data = prepareData(ds, plan)
+      this.send({
+        type: 'started',
+        runId: job.runId,
+        backend: chosen.backend,
+        notes: chosen.notes,
+        params: summary.trainableParams,
+        trainCount: data.train.count,
+        valCount: data.validation?.count ?? 0,
+        testCount: data.test.count
+      })
+      const result = await train(
+        job.spec,
+        job.hyper,
+        data,
+        {
+          progress: (e) => this.send({ type: 'progress', runId: job.runId, ...e }),
+          epoch: (metrics, weights) => this.send({ type: 'epoch', runId: job.runId, metrics, weights })
+        },
+        stop,
+        job.runId
+      )
+      this.send({ type: 'done', runId: job.runId, status: result.status, test: result.test })
+    } catch (err) {
+      if (process.env.CNN_WORKBENCH_DEBUG) console.error(err)
+      this.send({ type: 'failed', runId: job.runId, error: toErrorInfo(err) })
+    } finally {
+      data?.dispose()
+      this.current = null
+    }
+  }
+
+  get backendName(): BackendName | null {
+    return this.backend
+  }
+}

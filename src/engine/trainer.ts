@@ -1,0 +1,181 @@
+import { tf } from './tf'
+import { buildModel, countParams, snapshotWeights, type BuiltModel } from './model'
+import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
+import type { Hyper } from '../shared/hyper'
+import type { ModelSpec } from '../shared/model/spec'
+import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
+import type { WeightTensor } from '../shared/engine-protocol'
+
+/** Batch progress is sent at most this often, so the UI gets about ten updates a second. */
+export const PROGRESS_INTERVAL_MS = 100
+/** Samples per forward pass when evaluating; bounded so memory stays flat on big splits. */
+const EVAL_BATCH_SIZE = 1000
+
+/** What a training loop reports; the engine server turns these into protocol messages. */
+export interface TrainerSink {
+  progress(e: Omit<ProgressEvent, 'runId'>): void
+  epoch(metrics: EpochMetrics, weights: WeightTensor[]): void
+}
+
+/** Cooperative cancellation: checked between batches, so stop finishes the current batch. */
+export interface StopSignal {
+  readonly stopped: boolean
+}
+
+export interface TrainResult {
+  status: 'completed' | 'stopped'
+  epochsDone: number
+  test: TestMetrics
+}
+
+function makeOptimizer(hyper: Hyper): tf.Optimizer {
+  const lr = hyper.learningRate
+  switch (hyper.optimizer) {
+    case 'sgd':
+      return tf.train.sgd(lr)
+    case 'momentum':
+      return tf.train.momentum(lr, 0.9)
+    case 'adam':
+      return tf.train.adam(lr, 0.9, 0.999, 1e-8)
+    case 'rmsprop':
+      return tf.train.rmsprop(lr, 0.99, 0, 1e-8)
+  }
+}
+
+/** Mean loss and accuracy over a whole split, summed batch by batch (not averaged per batch). */
+export async function evaluate(
+  model: BuiltModel,
+  split: SplitTensors,
+  numClasses: number
+): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0
+  let correct = 0
+  for (let start = 0; start < split.count; start += EVAL_BATCH_SIZE) {
+    const size = Math.min(EVAL_BATCH_SIZE, split.count - start)
+    const [l, c] = tf.tidy(() => {
+      const x = tf.slice(split.images, [start, 0, 0, 0], [size, -1, -1, -1])
+      const y = tf.slice(split.labels, [start], [size])
+      const logits = model.forward(x, false)
+      const loss = tf.sum(
+        tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, undefined, tf.Reduction.NONE)
+      )
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))
+      return [loss, hits]
+    })
+    lossSum += (await l.data())[0]
+    correct += (await c.data())[0]
+    l.dispose()
+    c.dispose()
+  }
+  return { loss: lossSum / split.count, accuracy: correct / split.count }
+}
+
+/** Trains a model from its spec on prepared data, reporting through the sink. */
+export async function train(
+  spec: ModelSpec,
+  hyper: Hyper,
+  data: TrainingData,
+  sink: TrainerSink,
+  signal: StopSignal,
+  runTag: string
+): Promise<TrainResult & { params: number }> {
+  const model = buildModel(spec, hyper.seed, runTag)
+  const optimizer = makeOptimizer(hyper)
+  const random = seededRandom(hyper.seed)
+  const n = data.train.count
+  const batchSize = Math.min(hyper.batchSize, n)
+  const batchesPerEpoch = Math.ceil(n / batchSize)
+  const started = performance.now()
+  let epochsDone = 0
+  let stopped = false
+  try {
+    for (let epoch = 1; epoch <= hyper.epochs && !stopped; epoch++) {
+      const order = new Int32Array(n)
+      for (let i = 0; i < n; i++) order[i] = i
+      shuffleInPlace(order, random)
+      const epochStart = performance.now()
+      let lastReport = 0
+      let lossSum = 0
+      let correct = 0
+      let seen = 0
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        if (signal.stopped) {
+          stopped = true
+          break
+        }
+        const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize))
+        const [loss, hits] = tf.tidy(() => {
+          const ids = tf.tensor1d(idx, 'int32')
+          const x = tf.gather(data.train.images, ids)
+          const y = tf.gather(data.train.labels, ids)
+          const onehot = tf.oneHot(y, data.numClasses)
+          // The logits outlive the optimizer's own scope so the batch accuracy costs no second pass.
+          const kept: tf.Tensor[] = []
+          const l = optimizer.minimize(() => {
+            const logits = tf.keep(model.forward(x, true))
+            kept.push(logits)
+            return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar
+          }, true) as tf.Scalar
+          const h = tf.sum(tf.cast(tf.equal(tf.argMax(kept[0], 1), y), 'float32'))
+          kept.forEach((t) => t.dispose())
+          return [l, h]
+        })
+        model.applyPendingStats()
+        const batchLoss = (await loss.data())[0]
+        const batchHits = (await hits.data())[0]
+        loss.dispose()
+        hits.dispose()
+        lossSum += batchLoss * idx.length
+        correct += batchHits
+        seen += idx.length
+        const now = performance.now()
+        if (now - lastReport >= PROGRESS_INTERVAL_MS || b === batchesPerEpoch - 1) {
+          lastReport = now
+          const elapsedMs = now - started
+          const doneSamples = (epoch - 1) * n + seen
+          const samplesPerSecond = seen / ((now - epochStart) / 1000)
+          const remaining = hyper.epochs * n - doneSamples
+          sink.progress({
+            epoch,
+            epochs: hyper.epochs,
+            batch: b + 1,
+            batchesPerEpoch,
+            loss: batchLoss,
+            accuracy: batchHits / idx.length,
+            samplesPerSecond,
+            elapsedMs,
+            etaMs: samplesPerSecond > 0 ? (remaining / samplesPerSecond) * 1000 : 0
+          })
+          // Let stop messages in between batches.
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+      if (seen === 0) break
+      const seconds = (performance.now() - epochStart) / 1000
+      const val = data.validation ? await evaluate(model, data.validation, data.numClasses) : null
+      epochsDone = epoch
+      sink.epoch(
+        {
+          epoch,
+          loss: lossSum / seen,
+          accuracy: correct / seen,
+          valLoss: val ? val.loss : null,
+          valAccuracy: val ? val.accuracy : null,
+          seconds,
+          samplesPerSecond: seen / seconds
+        },
+        await snapshotWeights(model)
+      )
+    }
+    const test = await evaluate(model, data.test, data.numClasses)
+    return {
+      status: stopped ? 'stopped' : 'completed',
+      epochsDone,
+      params: countParams(model).trainable,
+      test: { testAccuracy: test.accuracy, testLoss: test.loss, testCount: data.test.count }
+    }
+  } finally {
+    optimizer.dispose()
+    model.dispose()
+  }
+}

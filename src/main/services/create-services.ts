@@ -1,0 +1,59 @@
+import { join } from 'node:path'
+import type { EventSink, Handlers } from '../../shared/contract/api'
+import { EngineSupervisor, type EngineLauncher } from '../engine/supervisor'
+import { RunStore } from './run-store'
+import { TrainingService } from './training-service'
+import { DatasetRegistry } from '../datasets/registry'
+import { PRESETS } from '../../shared/model/presets'
+
+export interface ServiceOptions {
+  /** The app's data folder: datasets/ and runs/ live under it. */
+  dataDir: string
+  launcher: EngineLauncher
+  host: 'electron' | 'web'
+  version: string
+}
+
+/** The services every host shares, and the request handlers built on them. */
+export interface Services {
+  engine: EngineSupervisor
+  runs: RunStore
+  datasets: DatasetRegistry
+  training: TrainingService
+  handlers: Handlers
+  /** Where events go; a host sets it once its transport is up. */
+  setSink(sink: EventSink): void
+  dispose(): Promise<void>
+}
+
+/** The composition root for the main process's services; hosts add only a transport. */
+export function createServices(opts: ServiceOptions): Services {
+  let sink: EventSink = () => undefined
+  const emit: EventSink = (channel, payload) => sink(channel, payload)
+  const engine = new EngineSupervisor(opts.launcher)
+  engine.onStatus((s) => emit('engine:status', s))
+  const runs = new RunStore(join(opts.dataDir, 'runs'))
+  const datasets = new DatasetRegistry({ dataDir: opts.dataDir })
+  const training = new TrainingService(engine, runs, datasets, emit)
+  const handlers: Handlers = {
+    'app:info': async () => ({ version: opts.version, host: opts.host, dataDir: opts.dataDir }),
+    'datasets:list': () => datasets.list(),
+    'presets:list': async () => PRESETS.map((p) => ({ id: p.id, title: p.title, note: p.note, spec: p.spec })),
+    'engine:status': async () => engine.status(),
+    'engine:restart': () => engine.restart(),
+    'training:start': (req) => training.start(req),
+    'training:stop': (req) => training.stop(req.runId),
+    'runs:list': () => runs.list()
+  }
+  return {
+    engine,
+    runs,
+    datasets,
+    training,
+    handlers,
+    setSink: (s) => {
+      sink = s
+    },
+    dispose: () => engine.stop()
+  }
+}

@@ -1,0 +1,156 @@
+import { appendFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { runRecordSchema, type EpochMetrics, type RunRecord } from '../../shared/contract/types'
+import { WorkbenchError } from '../../shared/contract/errors'
+import { serializeModel } from '../../shared/model/model-file'
+import type { ModelSpec } from '../../shared/model/spec'
+import type { WeightTensor } from '../../shared/engine-protocol'
+import { writeFileAtomic } from './atomic-write'
+
+const RUN_FILE = 'run.json'
+const METRICS_FILE = 'metrics.jsonl'
+const MODEL_DIR = 'model'
+
+/** Run folders on disk: `runs/<id>/run.json`, `metrics.jsonl` and `model/`. */
+export class RunStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id)
+  }
+
+  /** A new, sortable, collision-free run id. */
+  newId(): string {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)
+    return `${stamp}_${Math.random().toString(36).slice(2, 8)}`
+  }
+
+  async create(record: RunRecord): Promise<void> {
+    const dir = this.dir(record.id)
+    try {
+      await mkdir(dir, { recursive: true })
+      await writeFileAtomic(join(dir, RUN_FILE), JSON.stringify(record, null, 2))
+    } catch (err) {
+      throw ioError(`Cannot create the run folder ${dir}`, err)
+    }
+  }
+
+  async read(id: string): Promise<RunRecord> {
+    let text: string
+    try {
+      text = await readFile(join(this.dir(id), RUN_FILE), 'utf8')
+    } catch {
+      throw new WorkbenchError('NOT_FOUND', `No run ${id} in ${this.root}.`)
+    }
+    const parsed = runRecordSchema.safeParse(JSON.parse(text))
+    if (!parsed.success) throw new WorkbenchError('IO_ERROR', `The run file of ${id} is damaged.`)
+    return parsed.data
+  }
+
+  async update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    const next = { ...(await this.read(id)), ...patch }
+    try {
+      await writeFileAtomic(join(this.dir(id), RUN_FILE), JSON.stringify(next, null, 2))
+    } catch (err) {
+      throw ioError(`Cannot update ${join(this.dir(id), RUN_FILE)}`, err)
+    }
+    return next
+  }
+
+  /** Appends one epoch's metrics as one JSON line. */
+  async appendMetrics(id: string, metrics: EpochMetrics): Promise<void> {
+    try {
+      await appendFile(join(this.dir(id), METRICS_FILE), JSON.stringify(metrics) + '\n')
+    } catch (err) {
+      throw ioError(`Cannot write the metrics of run ${id}`, err)
+    }
+  }
+
+  async readMetrics(id: string): Promise<EpochMetrics[]> {
+    try {
+      const text = await readFile(join(this.dir(id), METRICS_FILE), 'utf8')
+      // A line cut by a crash mid-write is skipped; every complete line is kept.
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as EpochMetrics]
+          } catch {
+            return []
+          }
+        })
+    } catch {
+      return []
+    }
+  }
+
+  /**
+   * Saves the model (spec + weights) as a new folder, then swaps it in by rename, so a crash
+   * leaves either the previous checkpoint or the new one, never half of one.
+   */
+  async writeCheckpoint(id: string, spec: ModelSpec, weights: WeightTensor[], epoch: number): Promise<void> {
+    const dir = this.dir(id)
+    const next = join(dir, `${MODEL_DIR}.next`)
+    const final = join(dir, MODEL_DIR)
+    const old = join(dir, `${MODEL_DIR}.old`)
+    try {
+      await rm(next, { recursive: true, force: true })
+      await mkdir(next, { recursive: true })
+      let offset = 0
+      const manifest = weights.map((w) => {
+        const entry = { name: w.name, shape: w.shape, dtype: 'float32' as const, offset }
+        offset += w.data.byteLength
+        return entry
+      })
+      const bin = new Uint8Array(offset)
+      weights.forEach((w, i) => bin.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), manifest[i].offset))
+      await writeFileAtomic(join(next, 'weights.bin'), bin)
+      await writeFileAtomic(
+        join(next, 'model.json'),
+        JSON.stringify(
+          {
+            format: 'cnn-workbench.checkpoint/1',
+            epoch,
+            spec: JSON.parse(serializeModel(spec)),
+            weightsManifest: [{ paths: ['weights.bin'], weights: manifest.map(({ offset: _o, ...rest }) => rest) }]
+          },
+          null,
+          2
+        )
+      )
+      await rm(old, { recursive: true, force: true })
+      await rename(final, old).catch(() => undefined)
+      await rename(next, final)
+      await rm(old, { recursive: true, force: true })
+    } catch (err) {
+      await rm(next, { recursive: true, force: true }).catch(() => undefined)
+      throw ioError(`Cannot save the checkpoint of run ${id}; the previous one is kept`, err)
+    }
+  }
+
+  /** Every readable run, newest first; damaged folders are skipped, not fatal. */
+  async list(): Promise<RunRecord[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.root)
+    } catch {
+      return []
+    }
+    const records = await Promise.all(names.map((n) => this.read(n).catch(() => null)))
+    return records
+      .filter((r): r is RunRecord => r !== null)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+  }
+}
+
+function ioError(what: string, err: unknown): WorkbenchError {
+  const code = (err as NodeJS.ErrnoException)?.code
+  const hint =
+    code === 'ENOSPC'
+      ? 'The disk is full: free some space and try again.'
+      : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+        ? 'The folder is read-only: choose a writable data folder.'
+        : 'Check that the data folder exists and is writable.'
+  return new WorkbenchError('IO_ERROR', `${what}: ${code ?? String(err)}. ${hint}`)
+}

@@ -1,0 +1,161 @@
+import type { EngineSupervisor } from '../engine/supervisor'
+import type { RunStore } from './run-store'
+import type { EventSink } from '../../shared/contract/api'
+import type { RunRecord, TrainingStart } from '../../shared/contract/types'
+import type { FromEngine } from '../../shared/engine-protocol'
+import type { DatasetSource } from '../datasets/types'
+import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
+import { summarizeModel } from '../../shared/model/shape-inference'
+
+/** Resolves a dataset name or path to files the engine can load. */
+export interface DatasetResolver {
+  resolve(ref: string): Promise<DatasetSource>
+}
+
+interface ActiveRun {
+  id: string
+  spec: TrainingStart['spec']
+  /** Serializes disk writes so metrics and checkpoints land in order. */
+  writes: Promise<void>
+  settle: () => void
+  finished: Promise<void>
+}
+
+/**
+ * Owns the training path between the API and the engine: validates, creates the run folder,
+ * hands the job to the engine, records what comes back, and forwards events to the UI.
+ */
+export class TrainingService {
+  private active: ActiveRun | null = null
+
+  constructor(
+    private readonly engine: EngineSupervisor,
+    private readonly runs: RunStore,
+    private readonly datasets: DatasetResolver,
+    private readonly emit: EventSink
+  ) {
+    engine.onMessage((m) => this.onEngineMessage(m))
+    engine.onCrash((reason) => this.onEngineCrash(reason))
+  }
+
+  async start(req: TrainingStart): Promise<{ runId: string }> {
+    if (this.active) {
+      throw new WorkbenchError('BUSY', 'A training run is already in progress. Stop it before starting another.')
+    }
+    const summary = summarizeModel(req.spec)
+    if (summary.errors.length > 0) {
+      const e = summary.errors[0]
+      throw new WorkbenchError('INVALID_MODEL', `The model cannot be trained: layer ${e.index + 1}: ${e.message}`, {
+        errors: summary.errors
+      })
+    }
+    const dataset = await this.datasets.resolve(req.dataset)
+    const id = this.runs.newId()
+    const record: RunRecord = {
+      id,
+      createdAt: new Date().toISOString(),
+      status: 'starting',
+      spec: req.spec,
+      dataset: dataset.name,
+      hyper: req.hyper,
+      backend: null,
+      params: summary.trainableParams,
+      epochsDone: 0,
+      test: null,
+      error: null
+    }
+    await this.runs.create(record)
+    let settle = (): void => undefined
+    const finished = new Promise<void>((r) => (settle = r))
+    this.active = { id, spec: req.spec, writes: Promise.resolve(), settle, finished }
+    this.emit('training:status', { runId: id, status: 'starting' })
+    try {
+      await this.engine.send({ type: 'train', job: { runId: id, spec: req.spec, hyper: req.hyper, dataset } })
+    } catch (err) {
+      await this.finish(id, { status: 'failed', error: toErrorInfo(err) })
+      throw err
+    }
+    return { runId: id }
+  }
+
+  async stop(runId: string): Promise<{ ok: true }> {
+    if (!this.active || this.active.id !== runId) {
+      throw new WorkbenchError('NOT_FOUND', `Run ${runId} is not training.`)
+    }
+    await this.engine.send({ type: 'stop', runId })
+    return { ok: true }
+  }
+
+  /** Resolves when the given run (or the active one) has finished and its files are written. */
+  async whenIdle(): Promise<void> {
+    await this.active?.finished
+  }
+
+  private queue(run: ActiveRun, work: () => Promise<unknown>): void {
+    run.writes = run.writes.then(work).then(
+      () => undefined,
+      (err) => {
+        this.emit('training:status', { runId: run.id, status: 'running', error: toErrorInfo(err) })
+      }
+    )
+  }
+
+  private onEngineMessage(m: FromEngine): void {
+    const run = this.active
+    if (!run || !('runId' in m) || m.runId !== run.id) return
+    switch (m.type) {
+      case 'started':
+        this.engine.setBackend(m.backend)
+        this.queue(run, () => this.runs.update(run.id, { status: 'running', backend: m.backend }))
+        this.emit('training:status', { runId: run.id, status: 'running', backend: m.backend, params: m.params })
+        return
+      case 'progress': {
+        const { type: _t, ...event } = m
+        this.emit('training:progress', event)
+        return
+      }
+      case 'epoch':
+        this.emit('training:epoch', { runId: run.id, ...m.metrics })
+        this.queue(run, async () => {
+          await this.runs.appendMetrics(run.id, m.metrics)
+          await this.runs.writeCheckpoint(run.id, run.spec, m.weights, m.metrics.epoch)
+          await this.runs.update(run.id, { epochsDone: m.metrics.epoch })
+        })
+        return
+      case 'done':
+        void this.finish(run.id, { status: m.status, test: m.test })
+        return
+      case 'failed':
+        void this.finish(run.id, { status: 'failed', error: m.error })
+        return
+    }
+  }
+
+  private onEngineCrash(reason: string): void {
+    const run = this.active
+    if (!run) return
+    void this.finish(run.id, { status: 'failed', error: { code: 'ENGINE_CRASHED', message: reason } })
+  }
+
+  private async finish(
+    runId: string,
+    outcome: Pick<RunRecord, 'status'> & { test?: RunRecord['test']; error?: RunRecord['error'] }
+  ): Promise<void> {
+    const run = this.active
+    if (!run || run.id !== runId) return
+    this.active = null
+    await run.writes
+    try {
+      await this.runs.update(runId, { status: outcome.status, test: outcome.test ?? null, error: outcome.error ?? null })
+    } catch {
+      // The status event below still tells the user; the run folder keeps its last good state.
+    }
+    this.emit('training:status', {
+      runId,
+      status: outcome.status,
+      ...(outcome.test ? { test: outcome.test } : {}),
+      ...(outcome.error ? { error: outcome.error } : {})
+    })
+    run.settle()
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import { modelSpecSchema } from './model/spec'
+import { backendNameSchema, hyperSchema } from './hyper'
+import { errorInfoSchema } from './contract/errors'
+import { epochMetricsSchema, progressEventSchema, runIdSchema, testMetricsSchema } from './contract/types'
+
+/**
+ * Messages between the main process (supervisor) and the engine process. The engine is the only
+ * process that loads TensorFlow.js; these messages carry plain JSON and typed arrays only.
+ */
+export const datasetSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('idx'),
+    name: z.string(),
+    classes: z.array(z.string()),
+    trainImages: z.string(),
+    trainLabels: z.string(),
+    testImages: z.string(),
+    testLabels: z.string()
+  }),
+  z.object({
+    kind: z.literal('cifar10'),
+    name: z.string(),
+    classes: z.array(z.string()),
+    trainFiles: z.array(z.string()),
+    testFiles: z.array(z.string())
+  })
+])
+
+export const trainJobSchema = z.object({
+  runId: runIdSchema,
+  spec: modelSpecSchema,
+  hyper: hyperSchema,
+  dataset: datasetSourceSchema
+})
+export type TrainJob = z.infer<typeof trainJobSchema>
+
+export const toEngineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('train'), job: trainJobSchema }),
+  z.object({ type: z.literal('stop'), runId: runIdSchema }),
+  z.object({ type: z.literal('ping'), id: z.number() }),
+  z.object({ type: z.literal('memory'), id: z.number() })
+])
+export type ToEngine = z.infer<typeof toEngineSchema>
+
+/** One named weight tensor of a checkpoint. */
+export interface WeightTensor {
+  name: string
+  shape: number[]
+  data: Float32Array
+}
+
+export type FromEngine =
+  | { type: 'hello'; pid: number }
+  | { type: 'pong'; id: number }
+  | { type: 'memory'; id: number; numTensors: number; numBytes: number; rssBytes: number }
+  | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number }
+  | ({ type: 'progress' } & z.infer<typeof progressEventSchema>)
+  | { type: 'epoch'; runId: string; metrics: z.infer<typeof epochMetricsSchema>; weights: WeightTensor[] }
+  | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null }
+  | { type: 'failed'; runId: string; error: z.infer<typeof errorInfoSchema> }
+  | { type: 'error'; error: z.infer<typeof errorInfoSchema> }
