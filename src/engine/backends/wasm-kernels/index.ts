@@ -1,4 +1,4 @@
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
+import { findBackendFactory, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import type { KernelConfig } from '@tensorflow/tfjs-core'
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-kernels'
 import { batchMatMulConfig } from './matmul-kernel'
@@ -40,6 +40,10 @@ const ownConfigs = new WeakSet<KernelConfig>()
 
 /** Installs the project's wasm-backend kernels (training gradients tfjs lacks or runs slowly). Idempotent. */
 export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): void {
+  // The package's own registrations would silently replace ours if it were imported later.
+  if (!findBackendFactory('wasm')) {
+    throw new Error('Import @tensorflow/tfjs-backend-wasm before calling registerWasmKernels().')
+  }
   const installed = WASM_KERNEL_NAMES.map((name) => getKernel(name, 'wasm'))
   if (installed.every((config) => config !== undefined && ownConfigs.has(config))) return
   const native = lazyModule(options)
