@@ -132,20 +132,13 @@ export async function selectBackend(
   }
   const order: BackendName[] =
     choice === 'auto' ? [...AUTO_ORDER] : [choice, ...AUTO_ORDER.filter((name) => name !== choice)]
-  for (const name of choice === 'auto' ? order : order.slice(0, 1)) {
+  for (const name of order) {
     const problem = await tryBackend(name, options)
-    if (problem === null) return { backend: name, notes }
-    note(`Skipped ${name}: ${problem}.`)
-  }
-  if (choice !== 'auto') {
-    for (const name of AUTO_ORDER.filter((n) => n !== choice)) {
-      const problem = await tryBackend(name, options)
-      if (problem === null) {
-        note(`Using ${name} instead of ${choice}.`)
-        return { backend: name, notes }
-      }
-      note(`Skipped ${name}: ${problem}.`)
+    if (problem === null) {
+      if (choice !== 'auto' && name !== choice) note(`Using ${name} instead of ${choice}.`)
+      return { backend: name, notes }
     }
+    note(`Skipped ${name}: ${problem}.`)
   }
   throw new Error(`No TensorFlow.js backend could start. ${notes.join(' ')}`)
 }
