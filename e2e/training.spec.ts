@@ -1,0 +1,71 @@
+import { test, expect, enginePids } from './fixtures'
+
+test.describe('the learner path: MNIST, LeNet, train, read test accuracy', () => {
+  test('shows LeNet layer by layer with PyTorch shapes and 106,154 parameters', async ({ app }) => {
+    await expect(app.getByTestId('dataset-select')).toHaveValue('mnist')
+    await expect(app.getByTestId('preset-select')).toHaveValue('lenet')
+    await expect(app.getByTestId('layer-row')).toHaveCount(8)
+    await expect(app.getByTestId('layer-row').first()).toContainText('6 × 28 × 28')
+    await expect(app.getByTestId('layer-row').nth(4)).toContainText('784')
+    await expect(app.getByTestId('total-params')).toContainText('106,154')
+  })
+
+  test('a negative learning rate blocks training and says why', async ({ app }) => {
+    await app.getByTestId('lr-input').fill('-0.1')
+    await expect(app.getByTestId('train-button')).toBeDisabled()
+    await expect(app.getByText(/learning rate/i).first()).toBeVisible()
+  })
+
+  test('trains lenet on 2,000 samples for one epoch and reads test accuracy above 80 %', async ({ app }) => {
+    await app.getByTestId('limit-input').fill('2000')
+    await app.getByTestId('epochs-input').fill('1')
+    await app.getByTestId('train-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('completed', { timeout: 150_000 })
+    await expect(app.getByTestId('progress')).toHaveAttribute('aria-valuenow', '100')
+    await expect(app.getByTestId('engine-status')).toContainText(/wasm|cpu|tensorflow|webgpu/)
+    const text = (await app.getByTestId('test-accuracy').textContent()) ?? ''
+    const accuracy = Number.parseFloat(text)
+    expect(accuracy).toBeGreaterThan(80)
+    // The live charts drew something: a canvas with non-blank pixels.
+    for (const id of ['loss-chart', 'accuracy-chart']) {
+      const painted = await app.getByTestId(id).evaluate((c) => {
+        const canvas = c as HTMLCanvasElement
+        const ctx = canvas.getContext('2d')
+        if (!ctx || canvas.width === 0) return 0
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data
+        let n = 0
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
+        return n
+      })
+      expect(painted).toBeGreaterThan(100)
+    }
+  })
+
+  test('stop ends a run after the current batch and still reports test accuracy', async ({ app }) => {
+    await app.getByTestId('limit-input').fill('')
+    await app.getByTestId('epochs-input').fill('3')
+    await app.getByTestId('train-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('running', { timeout: 60_000 })
+    await expect(app.getByTestId('samples-per-second')).not.toHaveText(/^\s*(—|-|0)?\s*$/, { timeout: 30_000 })
+    await app.getByTestId('stop-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('stopped', { timeout: 60_000 })
+    await expect(app.getByTestId('test-accuracy')).toContainText('%')
+  })
+
+  test('when the engine dies mid-training the UI says so, and the next run works', async ({ app }, testInfo) => {
+    test.skip(testInfo.project.name !== 'web', 'kills the web host engine process by pid')
+    await app.getByTestId('limit-input').fill('')
+    await app.getByTestId('epochs-input').fill('3')
+    await app.getByTestId('train-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('running', { timeout: 60_000 })
+    const pids = enginePids()
+    expect(pids.length).toBeGreaterThan(0)
+    for (const pid of pids) process.kill(pid, 'SIGKILL')
+    await expect(app.getByTestId('run-status')).toContainText('failed', { timeout: 30_000 })
+    await expect(app.getByTestId('engine-status')).toContainText(/stopped unexpectedly/i)
+    await app.getByTestId('limit-input').fill('500')
+    await app.getByTestId('epochs-input').fill('1')
+    await app.getByTestId('train-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('completed', { timeout: 120_000 })
+  })
+})
