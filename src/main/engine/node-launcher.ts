@@ -3,10 +3,12 @@ import type { EngineHandle, EngineLauncher } from './supervisor'
 
 /** Launches the engine as a Node child process (web host, CLI, tests). */
 export function nodeEngineLauncher(entry: string, execArgv: string[] = []): EngineLauncher {
+  // Tests and development run the TypeScript entry directly through tsx.
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', ...execArgv] : execArgv
   return (): EngineHandle => {
     const child = fork(entry, [], {
       serialization: 'advanced',
-      execArgv,
+      execArgv: args,
       // The engine's stdout goes to our stderr so it never mixes into the CLI's JSON lines.
       stdio: ['ignore', 2, 2, 'ipc']
     })
