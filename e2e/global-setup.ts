@@ -8,7 +8,9 @@ const HOST_START_TIMEOUT_MS = 30_000
 /** Starts the real web host (built renderer, real engine) on a fresh data folder. */
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cnnwb-e2e-'))
-  const host: ChildProcess = spawn(process.execPath, [join(__dirname, '../out/main/web-host.js')], {
+  // CNNWB_OUT lets parallel work build into its own folder (electron-vite build --outDir).
+  const outDir = process.env.CNNWB_OUT ?? 'out'
+  const host: ChildProcess = spawn(process.execPath, [join(__dirname, '..', outDir, 'main/web-host.js')], {
     env: { ...process.env, CNN_WORKBENCH_HOME: dataDir },
     stdio: ['ignore', 'pipe', 'inherit']
   })

@@ -1,0 +1,12 @@
+import type { Component } from 'vue'
+import TrainView from './TrainView.vue'
+
+/** One tab of the workbench. Each view registers itself here with one line. */
+export interface ViewEntry {
+  id: string
+  label: string
+  component: Component
+}
+
+/** The workbench's views, in tab order. */
+export const VIEWS: ViewEntry[] = [{ id: 'train', label: 'Train', component: TrainView }]
