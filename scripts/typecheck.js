@@ -17,6 +17,7 @@ const vueTsc = require.resolve('vue-tsc/bin/vue-tsc.js', { paths: [root] })
 const steps = [
   [tsc, '-p', 'tsconfig.node.json'],
   [tsc, '-p', electronTypes ? 'tsconfig.electron.json' : 'tsconfig.electron-shim.json'],
+  [tsc, '-p', 'tsconfig.e2e.json'],
   [vueTsc, '-p', 'tsconfig.web.json']
 ]
 for (const [bin, ...args] of steps) {

@@ -8,12 +8,15 @@ import { train } from './trainer'
 import { loadDataset } from '../main/datasets/registry'
 import type { LoadedDataset } from '../main/datasets/types'
 import type { BackendName } from '../shared/hyper'
+import { METHODS } from './methods'
+import type { DatasetSource } from '../main/datasets/types'
 
 /** The engine's message handler: one training job at a time, validated input, typed errors out. */
 export class EngineServer {
   private current: { runId: string; stop: { stopped: boolean } } | null = null
   private datasets = new Map<string, LoadedDataset>()
   private backend: BackendName | null = null
+  private calls = new Map<number, AbortController>()
 
   constructor(private readonly send: (m: FromEngine) => void) {}
 
@@ -40,6 +43,12 @@ export class EngineServer {
       case 'stop':
         if (this.current?.runId === msg.runId) this.current.stop.stopped = true
         return
+      case 'cancel':
+        this.calls.get(msg.id)?.abort()
+        return
+      case 'call':
+        void this.runCall(msg.id, msg.method, msg.params)
+        return
       case 'train':
         if (this.current) {
           this.send({
@@ -53,11 +62,40 @@ export class EngineServer {
     }
   }
 
+  private async runCall(id: number, name: string, raw: unknown): Promise<void> {
+    const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined
+    const controller = new AbortController()
+    this.calls.set(id, controller)
+    try {
+      if (!method) throw new WorkbenchError('BAD_REQUEST', `The engine has no method ${name}.`)
+      const params = method.params.safeParse(raw)
+      if (!params.success) {
+        throw new WorkbenchError('BAD_REQUEST', `Invalid ${name} request: ${describeIssues(params.error)}`)
+      }
+      if (!this.backend) this.backend = (await selectBackend('auto')).backend
+      const value = await method.handler(params.data, {
+        progress: (payload) => this.send({ type: 'callProgress', id, payload }),
+        signal: controller.signal,
+        loadDataset: (source) => this.loadCachedSource(source)
+      })
+      this.send({ type: 'reply', id, ok: true, value })
+    } catch (err) {
+      if (process.env.CNN_WORKBENCH_DEBUG) console.error(err)
+      this.send({ type: 'reply', id, ok: false, error: toErrorInfo(err) })
+    } finally {
+      this.calls.delete(id)
+    }
+  }
+
   private async loadCached(job: TrainJob): Promise<LoadedDataset> {
-    const key = JSON.stringify(job.dataset)
+    return this.loadCachedSource(job.dataset)
+  }
+
+  private async loadCachedSource(source: DatasetSource): Promise<LoadedDataset> {
+    const key = JSON.stringify(source)
     const cached = this.datasets.get(key)
     if (cached) return cached
-    const ds = await loadDataset(job.dataset)
+    const ds = await loadDataset(source)
     this.datasets.clear()
     this.datasets.set(key, ds)
     return ds

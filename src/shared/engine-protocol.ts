@@ -39,7 +39,10 @@ export const toEngineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('train'), job: trainJobSchema }),
   z.object({ type: z.literal('stop'), runId: runIdSchema }),
   z.object({ type: z.literal('ping'), id: z.number() }),
-  z.object({ type: z.literal('memory'), id: z.number() })
+  z.object({ type: z.literal('memory'), id: z.number() }),
+  /** A request to one of the engine's methods (src/engine/methods); answered by one 'reply'. */
+  z.object({ type: z.literal('call'), id: z.number(), method: z.string().max(100), params: z.unknown() }),
+  z.object({ type: z.literal('cancel'), id: z.number() })
 ])
 export type ToEngine = z.infer<typeof toEngineSchema>
 
@@ -60,3 +63,7 @@ export type FromEngine =
   | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null }
   | { type: 'failed'; runId: string; error: z.infer<typeof errorInfoSchema> }
   | { type: 'error'; error: z.infer<typeof errorInfoSchema> }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: z.infer<typeof errorInfoSchema> }
+  /** Intermediate results of a long call (t-SNE frames, evaluation progress). */
+  | { type: 'callProgress'; id: number; payload: unknown }

@@ -147,6 +147,41 @@ export class EngineSupervisor {
     })
   }
 
+  /**
+   * Calls one of the engine's methods (src/engine/methods) and resolves with its reply. Progress
+   * payloads go to onProgress; aborting the signal asks the engine to cancel. If the engine dies
+   * meanwhile, the call fails with ENGINE_CRASHED.
+   */
+  async call(
+    method: string,
+    params: unknown,
+    opts: { onProgress?: (payload: unknown) => void; signal?: AbortSignal } = {}
+  ): Promise<unknown> {
+    const id = this.nextRequestId++
+    const handle = await this.ensureStarted()
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        off()
+        offCrash()
+        opts.signal?.removeEventListener('abort', onAbort)
+      }
+      const off = this.onMessage((m) => {
+        if (m.type === 'callProgress' && m.id === id) opts.onProgress?.(m.payload)
+        if (m.type !== 'reply' || m.id !== id) return
+        cleanup()
+        if (m.ok) resolve(m.value)
+        else reject(WorkbenchError.from(m.error))
+      })
+      const offCrash = this.onCrash((reason) => {
+        cleanup()
+        reject(new WorkbenchError('ENGINE_CRASHED', reason))
+      })
+      const onAbort = (): void => handle.send({ type: 'cancel', id })
+      opts.signal?.addEventListener('abort', onAbort)
+      handle.send({ type: 'call', id, method, params })
+    })
+  }
+
   /** Stops the engine process; resolves once it is gone. */
   async stop(): Promise<void> {
     const handle = this.handle

@@ -1,0 +1,7 @@
+import type { EngineMethod } from './types'
+
+/**
+ * The engine's callable methods, by name. Each feature adds its methods in its own file and
+ * one line here; the supervisor calls them with `engine.call(name, params)`.
+ */
+export const METHODS: Record<string, EngineMethod> = {}
