@@ -150,7 +150,7 @@ async function benchParallel(
   for (let b = 0; b < WARMUP_BATCHES; b++) await trainer.step(batchIndices(b % batches))
   const t0 = performance.now()
   let last = 0
-  for (let b = 0; b < batches; b++) last = await trainer.step(batchIndices(b))
+  for (let b = 0; b < batches; b++) last = (await trainer.step(batchIndices(b))).loss
   const seconds = (performance.now() - t0) / 1000
   const rate = (batches * BATCH_SIZE) / seconds
   console.log(

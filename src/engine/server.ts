@@ -5,6 +5,7 @@ import { summarizeModel } from '../shared/model/shape-inference'
 import { selectBackend } from './backends/select'
 import { planSplit, prepareData } from './data'
 import { train } from './trainer'
+import { chooseThreads } from './parallel-training'
 import { loadDataset } from '../main/datasets/registry'
 import type { LoadedDataset } from '../main/datasets/types'
 import type { BackendName } from '../shared/hyper'
@@ -131,11 +132,12 @@ export class EngineServer {
       this.backend = chosen.backend
       const plan = planSplit(ds.train.count, job.hyper.validationSplit, job.hyper.seed, job.hyper.limit)
       data = prepareData(ds, plan)
+      const threads = chooseThreads(job.spec, job.hyper, chosen.backend)
       this.send({
         type: 'started',
         runId: job.runId,
         backend: chosen.backend,
-        notes: chosen.notes,
+        notes: threads > 1 ? [...chosen.notes, `training on ${threads} threads`] : chosen.notes,
         params: summary.trainableParams,
         trainCount: data.train.count,
         valCount: data.validation?.count ?? 0,
@@ -150,7 +152,8 @@ export class EngineServer {
           epoch: (metrics, weights) => this.send({ type: 'epoch', runId: job.runId, metrics, weights })
         },
         stop,
-        job.runId
+        job.runId,
+        { threads }
       )
       this.send({ type: 'done', runId: job.runId, status: result.status, test: result.test })
     } catch (err) {

@@ -5,6 +5,8 @@ import type { Hyper } from '../shared/hyper'
 import type { ModelSpec } from '../shared/model/spec'
 import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
+import { chooseThreads, startParallelTraining } from './parallel-training'
+import type { ParallelTrainer } from './backends/parallel/parallel-trainer'
 
 /** Batch progress is sent at most this often, so the UI gets about ten updates a second. */
 export const PROGRESS_INTERVAL_MS = 100
@@ -70,6 +72,43 @@ export async function evaluate(
   return { loss: lossSum / split.count, accuracy: correct / split.count }
 }
 
+/** Options of a training loop that are not hyperparameters. */
+export interface TrainOptions {
+  /** Threads to train on, main included; by default chosen by chooseThreads. */
+  threads?: number
+}
+
+/** One optimizer step on a batch: its mean loss and correctly classified samples. */
+type BatchStep = (idx: Int32Array) => Promise<{ loss: number; hits: number }>
+
+/** The single-thread step: gathers the batch on the backend and minimizes in place. */
+function singleThreadStep(model: BuiltModel, optimizer: tf.Optimizer, data: TrainingData): BatchStep {
+  return async (idx) => {
+    const [loss, hits] = tf.tidy(() => {
+      const ids = tf.tensor1d(idx, 'int32')
+      const x = tf.gather(data.train.images, ids)
+      const y = tf.gather(data.train.labels, ids)
+      const onehot = tf.oneHot(y, data.numClasses)
+      // The logits outlive the optimizer's own scope so the batch accuracy costs no second pass.
+      const kept: tf.Tensor[] = []
+      const l = optimizer.minimize(() => {
+        const logits = tf.keep(model.forward(x, true))
+        kept.push(logits)
+        return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar
+      }, true) as tf.Scalar
+      const h = tf.sum(tf.cast(tf.equal(tf.argMax(kept[0], 1), y), 'float32'))
+      kept.forEach((t) => t.dispose())
+      return [l, h]
+    })
+    model.applyPendingStats()
+    const [l] = await loss.data()
+    const [h] = await hits.data()
+    loss.dispose()
+    hits.dispose()
+    return { loss: l, hits: h }
+  }
+}
+
 /** Trains a model from its spec on prepared data, reporting through the sink. */
 export async function train(
   spec: ModelSpec,
@@ -77,18 +116,26 @@ export async function train(
   data: TrainingData,
   sink: TrainerSink,
   signal: StopSignal,
-  runTag: string
-): Promise<TrainResult & { params: number }> {
+  runTag: string,
+  options: TrainOptions = {}
+): Promise<TrainResult & { params: number; threads: number }> {
   const model = buildModel(spec, hyper.seed, runTag)
   const optimizer = makeOptimizer(hyper)
   const random = seededRandom(hyper.seed)
   const n = data.train.count
   const batchSize = Math.min(hyper.batchSize, n)
   const batchesPerEpoch = Math.ceil(n / batchSize)
-  const started = performance.now()
-  let epochsDone = 0
-  let stopped = false
+  let parallel: ParallelTrainer | null = null
   try {
+    const threads = chooseThreads(spec, { ...hyper, batchSize }, tf.getBackend(), options.threads)
+    if (threads > 1) {
+      parallel = await startParallelTraining(model, { spec, seed: hyper.seed, runTag }, hyper, data, threads)
+    }
+    const trainer = parallel
+    const step: BatchStep = trainer ? (idx) => trainer.step(idx) : singleThreadStep(model, optimizer, data)
+    const started = performance.now()
+    let epochsDone = 0
+    let stopped = false
     for (let epoch = 1; epoch <= hyper.epochs && !stopped; epoch++) {
       const order = new Int32Array(n)
       for (let i = 0; i < n; i++) order[i] = i
@@ -104,27 +151,7 @@ export async function train(
           break
         }
         const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize))
-        const [loss, hits] = tf.tidy(() => {
-          const ids = tf.tensor1d(idx, 'int32')
-          const x = tf.gather(data.train.images, ids)
-          const y = tf.gather(data.train.labels, ids)
-          const onehot = tf.oneHot(y, data.numClasses)
-          // The logits outlive the optimizer's own scope so the batch accuracy costs no second pass.
-          const kept: tf.Tensor[] = []
-          const l = optimizer.minimize(() => {
-            const logits = tf.keep(model.forward(x, true))
-            kept.push(logits)
-            return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar
-          }, true) as tf.Scalar
-          const h = tf.sum(tf.cast(tf.equal(tf.argMax(kept[0], 1), y), 'float32'))
-          kept.forEach((t) => t.dispose())
-          return [l, h]
-        })
-        model.applyPendingStats()
-        const batchLoss = (await loss.data())[0]
-        const batchHits = (await hits.data())[0]
-        loss.dispose()
-        hits.dispose()
+        const { loss: batchLoss, hits: batchHits } = await step(idx)
         lossSum += batchLoss * idx.length
         correct += batchHits
         seen += idx.length
@@ -172,9 +199,11 @@ export async function train(
       status: stopped ? 'stopped' : 'completed',
       epochsDone,
       params: countParams(model).trainable,
+      threads,
       test: { testAccuracy: test.accuracy, testLoss: test.loss, testCount: data.test.count }
     }
   } finally {
+    await parallel?.close()
     optimizer.dispose()
     model.dispose()
   }

@@ -50,7 +50,7 @@ describe('createParallelTrainer', () => {
       expect(trainer.workerBackends[0]).toMatch(/^wasm/)
       const parallelSgd = mode === 'replicated' ? undefined : tf.train.sgd(0.1)
       let loss = 0
-      for (let s = 0; s < STEPS; s++) loss = await trainer.step(indices, parallelSgd)
+      for (let s = 0; s < STEPS; s++) loss = (await trainer.step(indices, parallelSgd)).loss
       await trainer.close()
       expect(Number.isFinite(loss)).toBe(true)
       single.variables.forEach((v, i) => {

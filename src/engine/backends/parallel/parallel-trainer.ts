@@ -7,6 +7,7 @@ import type { BackendChoice } from '../../../shared/hyper'
 import {
   applyFlatGradients,
   averageGradients,
+  batchLoss,
   gatherBatch,
   gradSlot,
   lossAndGradients,
@@ -19,6 +20,14 @@ import type { FromWorker, GradientModel, InitMessage, ToWorker } from './protoco
 export type { GradientModel, GradientModelFactory } from './protocol'
 export type { OptimizerSpec } from './optimizer'
 export type { SharedData } from './shard'
+
+/** One step's outcome over the whole batch. */
+export interface StepResult {
+  /** Mean loss over the batch. */
+  loss: number
+  /** Samples the model classified right before the step (0 if the model does not count). */
+  hits: number
+}
 
 /** How long a worker may take to load its backend and model before the trainer gives up. */
 const WORKER_READY_TIMEOUT_MS = 60_000
@@ -61,10 +70,10 @@ export interface ParallelTrainer {
   /** Backend and notes reported by each worker. */
   readonly workerBackends: string[]
   /**
-   * One optimizer step on the samples at `indices`; resolves to the batch's mean loss. Pass
-   * the optimizer only when the trainer was made without an optimizer spec.
+   * One optimizer step on the samples at `indices`; resolves to the batch's mean loss and hits.
+   * Pass the optimizer only when the trainer was made without an optimizer spec.
    */
-  step(indices: Int32Array, optimizer?: tf.Optimizer): Promise<number>
+  step(indices: Int32Array, optimizer?: tf.Optimizer): Promise<StepResult>
   /** Stops the workers. The model stays usable on the main thread. */
   close(): Promise<void>
 }
@@ -217,12 +226,13 @@ export async function createParallelTrainer(
         } satisfies ToWorker)
       )
       const own = gatherBatch(data, parts[0]!)
-      let loss =
-        lossAndGradients(
-          model.variables,
-          () => model.loss(own.x, own.y),
-          gradSlot(grads, step, 0, threads, params)
-        ) * shardSizes[0]!
+      const mine = lossAndGradients(
+        model.variables,
+        batchLoss(model, own.x, own.y),
+        gradSlot(grads, step, 0, threads, params)
+      )
+      let loss = mine.loss * shardSizes[0]!
+      let hits = mine.hits
       own.x.dispose()
       own.y.dispose()
       // Tell replicas the main thread's gradients are in place.
@@ -230,7 +240,10 @@ export async function createParallelTrainer(
       Atomics.notify(control, 0)
       for (let i = 0; i < handles.length; i++) {
         const done = await awaitMessage(handles[i]!, 'done')
-        if (done.type === 'done') loss += done.loss * shardSizes[i + 1]!
+        if (done.type === 'done') {
+          loss += done.loss * shardSizes[i + 1]!
+          hits += done.hits
+        }
       }
       const slots = Array.from({ length: threads }, (_, t) =>
         gradSlot(grads, step, t, threads, params)
@@ -238,7 +251,7 @@ export async function createParallelTrainer(
       averageGradients(slots, shardSizes, average)
       applyFlatGradients(apply, model.variables, average)
       if (!ownOptimizer) storeWeights(model.variables, weights)
-      return loss / indices.length
+      return { loss: loss / indices.length, hits }
     },
     async close() {
       for (const h of handles) h.worker.postMessage({ type: 'close' } satisfies ToWorker)

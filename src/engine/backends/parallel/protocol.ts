@@ -7,6 +7,8 @@ export interface GradientModel {
   variables: tf.Variable[]
   /** Mean loss of images [n, h, w, c] against one-hot labels [n, classes]. */
   loss(x: tf.Tensor4D, oneHot: tf.Tensor2D): tf.Scalar
+  /** Optional: the mean loss and how many samples the batch's logits classify right. */
+  lossAndHits?(x: tf.Tensor4D, oneHot: tf.Tensor2D): { loss: tf.Scalar; hits: tf.Scalar }
   dispose(): void
 }
 
@@ -51,5 +53,5 @@ export type ToWorker = InitMessage | StepMessage | { type: 'close' }
 /** Messages from a worker to the trainer. */
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }
-  | { type: 'done'; loss: number }
+  | { type: 'done'; loss: number; hits: number }
   | { type: 'error'; message: string }

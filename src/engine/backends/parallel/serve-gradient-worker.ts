@@ -5,6 +5,7 @@ import { selectBackend } from '../select'
 import {
   applyFlatGradients,
   averageGradients,
+  batchLoss,
   gatherBatch,
   gradSlot,
   lossAndGradients,
@@ -92,9 +93,9 @@ function runStep(s: WorkerState, message: StepMessage): void {
   if (!s.optimizer) loadWeights(s.model.variables, s.weights)
   const { x, y } = gatherBatch(s.data, message.indices)
   const own = gradSlot(s.grads, message.step, thread, threads, params)
-  const loss = lossAndGradients(s.model.variables, () => s.model.loss(x, y), own)
+  const { loss, hits } = lossAndGradients(s.model.variables, batchLoss(s.model, x, y), own)
   tf.dispose([x, y])
-  post({ type: 'done', loss })
+  post({ type: 'done', loss, hits })
   if (!s.optimizer) return
   // Replicated mode: wait for the main thread's gradients, then take the same step it takes.
   for (

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type { GradientModel } from './protocol'
 
 /** Training data visible to every thread without copies. */
 export interface SharedData {
@@ -29,13 +30,34 @@ export function gatherBatch(
   return { x, y }
 }
 
+/** A shard's mean loss and correctly classified samples (0 when the model does not count them). */
+export interface ShardResult {
+  loss: number
+  hits: number
+}
+
+/** The loss (and hit count, where the model gives one) of a model on a batch. */
+export function batchLoss(
+  model: GradientModel,
+  x: tf.Tensor4D,
+  y: tf.Tensor2D
+): () => { loss: tf.Scalar; hits?: tf.Scalar } {
+  return () => (model.lossAndHits ? model.lossAndHits(x, y) : { loss: model.loss(x, y) })
+}
+
 /** Mean loss over the batch and each variable's gradient, written into `out` back to back. */
 export function lossAndGradients(
   variables: tf.Variable[],
-  loss: () => tf.Scalar,
+  compute: () => { loss: tf.Scalar; hits?: tf.Scalar },
   out: Float32Array
-): number {
-  const { value, grads } = tf.variableGrads(loss, variables)
+): ShardResult {
+  let hits: tf.Tensor | null = null
+  const { value, grads } = tf.variableGrads(() => {
+    const r = compute()
+    // Counted in the same forward pass; kept past the gradient scope so it can be read.
+    if (r.hits) hits = tf.keep(r.hits)
+    return r.loss
+  }, variables)
   let offset = 0
   for (const v of variables) {
     const g = grads[v.name]!.dataSync() as Float32Array
@@ -43,8 +65,10 @@ export function lossAndGradients(
     offset += g.length
   }
   const lossValue = value.dataSync()[0]!
-  tf.dispose([value, ...Object.values(grads)])
-  return lossValue
+  const kept = hits as tf.Tensor | null
+  const hitCount = kept ? kept.dataSync()[0]! : 0
+  tf.dispose([value, ...Object.values(grads), ...(kept ? [kept] : [])])
+  return { loss: lossValue, hits: hitCount }
 }
 
 /** Overwrites each variable with its slice of the flat `weights`. */
