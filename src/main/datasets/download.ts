@@ -92,7 +92,8 @@ function cancelled(): WorkbenchError {
 function netError(url: string, reason: string): WorkbenchError {
   return new WorkbenchError(
     'IO_ERROR',
-    `Could not download ${url}: ${reason}. Check the internet connection and try again.`
+    `Could not download ${url}: ${reason}. Check the internet connection and try again.`,
+    { url, reason }
   )
 }
 

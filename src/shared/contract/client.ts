@@ -14,7 +14,16 @@ import {
 /** The one API the renderer sees as `window.workbench`. No channel strings leak past it. */
 export interface WorkbenchApi {
   app: { info(): Promise<ResponseOf<'app:info'>> }
-  datasets: { list(): Promise<ResponseOf<'datasets:list'>> }
+  datasets: {
+    list(): Promise<ResponseOf<'datasets:list'>>
+    inspect(request: RequestOf<'datasets:inspect'>): Promise<ResponseOf<'datasets:inspect'>>
+    samples(request: RequestOf<'datasets:samples'>): Promise<ResponseOf<'datasets:samples'>>
+    stats(request: RequestOf<'datasets:stats'>): Promise<ResponseOf<'datasets:stats'>>
+    import(request: RequestOf<'datasets:import'>): Promise<ResponseOf<'datasets:import'>>
+    download(request: RequestOf<'datasets:download'>): Promise<ResponseOf<'datasets:download'>>
+    cancel(request: RequestOf<'datasets:cancel'>): Promise<ResponseOf<'datasets:cancel'>>
+    onProgress(listener: (e: EventOf<'datasets:progress'>) => void): () => void
+  }
   presets: { list(): Promise<ResponseOf<'presets:list'>> }
   engine: {
     status(): Promise<ResponseOf<'engine:status'>>
@@ -58,7 +67,16 @@ export function createApi(transport: Transport): WorkbenchApi {
 
   return {
     app: { info: call('app:info') },
-    datasets: { list: call('datasets:list') },
+    datasets: {
+      list: call('datasets:list'),
+      inspect: call('datasets:inspect'),
+      samples: call('datasets:samples'),
+      stats: call('datasets:stats'),
+      import: call('datasets:import'),
+      download: call('datasets:download'),
+      cancel: call('datasets:cancel'),
+      onProgress: on('datasets:progress')
+    },
     presets: { list: call('presets:list') },
     engine: { status: call('engine:status'), restart: call('engine:restart'), onStatus: on('engine:status') },
     training: {
