@@ -69,18 +69,29 @@ export async function runTrain(cmd: TrainCommand, services: Services, out: Outpu
     throw new WorkbenchError(final.error?.code ?? 'INTERNAL', final.error?.message ?? 'Training failed.')
   }
   const runDir = services.runs.dir(runId)
+  // The checkpoint's evaluation on the test split; a run stopped before its first epoch has none.
+  const evaluation = await services.evaluations.get(runId).catch(() => null)
   out.event({
     event: 'done',
     status: final.status,
     testAccuracy: final.test?.testAccuracy,
     testLoss: final.test?.testLoss,
     testCount: final.test?.testCount,
+    perClassAccuracy: evaluation?.perClassAccuracy,
+    confusionMatrix: evaluation?.confusionMatrix,
     runDir
   })
   if (final.test) {
     out.text(
       `${final.status === 'stopped' ? 'Stopped' : 'Done'}: test accuracy ${pct(final.test.testAccuracy)}, test loss ${final.test.testLoss.toFixed(4)} on ${final.test.testCount.toLocaleString('en-US')} test images`
     )
+  }
+  if (evaluation) {
+    const perClass = evaluation.classes.map((c, i) => {
+      const a = evaluation.perClassAccuracy[i]
+      return `${c} ${a === null ? '—' : pct(a)}`
+    })
+    out.text(`Test accuracy per class: ${perClass.join(', ')}`)
   }
   out.text(`Run saved in ${runDir}`)
 }

@@ -3,8 +3,9 @@ import type { EventSink, Handlers } from '../../shared/contract/api'
 import { EngineSupervisor, type EngineLauncher } from '../engine/supervisor'
 import { RunStore } from './run-store'
 import { TrainingService } from './training-service'
+import { EvaluationService } from './evaluation-service'
+import { RunsService } from './runs-service'
 import { DatasetRegistry } from '../datasets/registry'
-import { DatasetService } from './dataset-service'
 import { PRESETS } from '../../shared/model/presets'
 
 export interface ServiceOptions {
@@ -20,8 +21,8 @@ export interface Services {
   engine: EngineSupervisor
   runs: RunStore
   datasets: DatasetRegistry
-  data: DatasetService
   training: TrainingService
+  evaluations: EvaluationService
   handlers: Handlers
   /** Where events go; a host sets it once its transport is up. */
   setSink(sink: EventSink): void
@@ -36,30 +37,34 @@ export function createServices(opts: ServiceOptions): Services {
   engine.onStatus((s) => emit('engine:status', s))
   const runs = new RunStore(join(opts.dataDir, 'runs'))
   const datasets = new DatasetRegistry({ dataDir: opts.dataDir })
-  const data = new DatasetService({ registry: datasets, emit })
-  const training = new TrainingService(engine, runs, datasets, emit)
+  const evaluations = new EvaluationService(engine, runs, datasets, emit)
+  const training = new TrainingService(engine, runs, datasets, emit, (id, source) =>
+    evaluations.afterTraining(id, source)
+  )
+  const library = new RunsService(runs, evaluations, datasets, () => training.activeRunId)
   const handlers: Handlers = {
     'app:info': async () => ({ version: opts.version, host: opts.host, dataDir: opts.dataDir }),
     'datasets:list': () => datasets.list(),
-    'datasets:inspect': (req) => data.inspect(req.name),
-    'datasets:samples': (req) => data.samples(req),
-    'datasets:stats': (req) => data.getStats(req.name),
-    'datasets:import': (req) => data.importPath(req.path, req.name),
-    'datasets:download': (req) => data.download(req.name),
-    'datasets:cancel': (req) => data.cancel(req.name),
     'presets:list': async () => PRESETS.map((p) => ({ id: p.id, title: p.title, note: p.note, spec: p.spec })),
     'engine:status': async () => engine.status(),
     'engine:restart': () => engine.restart(),
     'training:start': (req) => training.start(req),
     'training:stop': (req) => training.stop(req.runId),
-    'runs:list': () => runs.list()
+    'runs:list': () => runs.list(),
+    'runs:get': (req) => library.get(req.runId),
+    'runs:rename': (req) => library.rename(req.runId, req.name),
+    'runs:notes': (req) => library.notes(req.runId, req.notes),
+    'runs:delete': (req) => library.delete(req.runId),
+    'runs:restore': (req) => library.restore(req.runId),
+    'runs:evaluation': (req) => evaluations.get(req.runId),
+    'datasets:images': (req) => library.images(req)
   }
   return {
     engine,
     runs,
     datasets,
-    data,
     training,
+    evaluations,
     handlers,
     setSink: (s) => {
       sink = s

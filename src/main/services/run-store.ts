@@ -10,6 +10,7 @@ import { writeFileAtomic } from './atomic-write'
 const RUN_FILE = 'run.json'
 const METRICS_FILE = 'metrics.jsonl'
 const MODEL_DIR = 'model'
+const TRASH_DIR = '.trash'
 
 /** Run folders on disk: `runs/<id>/run.json`, `metrics.jsonl` and `model/`. */
 export class RunStore {
@@ -127,6 +128,36 @@ export class RunStore {
       await rm(next, { recursive: true, force: true }).catch(() => undefined)
       throw ioError(`Cannot save the checkpoint of run ${id}; the previous one is kept`, err)
     }
+  }
+
+  /** Where deleted runs wait, so a delete can be undone; "." keeps it apart from run ids. */
+  get trashRoot(): string {
+    return join(this.root, TRASH_DIR)
+  }
+
+  /** Moves a run to the trash folder (one rename, so it is all or nothing). */
+  async trash(id: string): Promise<void> {
+    await this.read(id)
+    try {
+      await mkdir(this.trashRoot, { recursive: true })
+      await rm(join(this.trashRoot, id), { recursive: true, force: true })
+      await rename(this.dir(id), join(this.trashRoot, id))
+    } catch (err) {
+      throw ioError(`Cannot delete run ${id}`, err)
+    }
+  }
+
+  /** Brings a trashed run back. */
+  async restore(id: string): Promise<RunRecord> {
+    try {
+      await rename(join(this.trashRoot, id), this.dir(id))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException)?.code
+      if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `Run ${id} is not in the trash; it cannot be restored.`)
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new WorkbenchError('BUSY', `A run ${id} exists already.`)
+      throw ioError(`Cannot restore run ${id}`, err)
+    }
+    return this.read(id)
   }
 
   /** Every readable run, newest first; damaged folders are skipped, not fatal. */

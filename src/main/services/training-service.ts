@@ -15,6 +15,7 @@ export interface DatasetResolver {
 interface ActiveRun {
   id: string
   spec: TrainingStart['spec']
+  dataset: DatasetSource
   /** Serializes disk writes so metrics and checkpoints land in order. */
   writes: Promise<void>
   settle: () => void
@@ -32,7 +33,9 @@ export class TrainingService {
     private readonly engine: EngineSupervisor,
     private readonly runs: RunStore,
     private readonly datasets: DatasetResolver,
-    private readonly emit: EventSink
+    private readonly emit: EventSink,
+    /** Runs after a completed or stopped run's files are written (the test-split evaluation). */
+    private readonly afterRun?: (runId: string, dataset: DatasetSource) => Promise<void>
   ) {
     engine.onMessage((m) => this.onEngineMessage(m))
     engine.onCrash((reason) => this.onEngineCrash(reason))
@@ -67,7 +70,7 @@ export class TrainingService {
     await this.runs.create(record)
     let settle = (): void => undefined
     const finished = new Promise<void>((r) => (settle = r))
-    this.active = { id, spec: req.spec, writes: Promise.resolve(), settle, finished }
+    this.active = { id, spec: req.spec, dataset, writes: Promise.resolve(), settle, finished }
     this.emit('training:status', { runId: id, status: 'starting' })
     try {
       await this.engine.send({ type: 'train', job: { runId: id, spec: req.spec, hyper: req.hyper, dataset } })
@@ -84,6 +87,11 @@ export class TrainingService {
     }
     await this.engine.send({ type: 'stop', runId })
     return { ok: true }
+  }
+
+  /** The run that is training now, if any. */
+  get activeRunId(): string | null {
+    return this.active?.id ?? null
   }
 
   /** Resolves when the given run (or the active one) has finished and its files are written. */
@@ -156,6 +164,7 @@ export class TrainingService {
       ...(outcome.test ? { test: outcome.test } : {}),
       ...(outcome.error ? { error: outcome.error } : {})
     })
+    if (outcome.status !== 'failed') await this.afterRun?.(runId, run.dataset)
     run.settle()
   }
 }

@@ -12,15 +12,15 @@ import {
   trainingStartSchema
 } from './types'
 import {
-  datasetInspectionSchema,
-  datasetProgressSchema,
-  datasetRequestSchema,
-  datasetStatsSchema,
-  downloadRequestSchema,
-  importRequestSchema,
-  samplesRequestSchema,
-  samplesSchema
-} from './datasets'
+  evaluationEventSchema,
+  evaluationSchema,
+  imagesRequestSchema,
+  imagesSchema,
+  runDetailsSchema,
+  runNotesSchema,
+  runRefSchema,
+  runRenameSchema
+} from './runs'
 
 const empty = z.strictObject({})
 const ok = z.object({ ok: z.literal(true) })
@@ -32,18 +32,19 @@ const ok = z.object({ ok: z.literal(true) })
 export const requests = {
   'app:info': { request: empty, response: appInfoSchema },
   'datasets:list': { request: empty, response: z.array(datasetInfoSchema) },
-  'datasets:inspect': { request: datasetRequestSchema, response: datasetInspectionSchema },
-  'datasets:samples': { request: samplesRequestSchema, response: samplesSchema },
-  'datasets:stats': { request: datasetRequestSchema, response: datasetStatsSchema },
-  'datasets:import': { request: importRequestSchema, response: datasetInfoSchema },
-  'datasets:download': { request: downloadRequestSchema, response: datasetInfoSchema },
-  'datasets:cancel': { request: downloadRequestSchema, response: ok },
   'presets:list': { request: empty, response: z.array(presetInfoSchema) },
   'engine:status': { request: empty, response: engineStatusSchema },
   'engine:restart': { request: empty, response: engineStatusSchema },
   'training:start': { request: trainingStartSchema, response: z.object({ runId: runIdSchema }) },
   'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
-  'runs:list': { request: empty, response: z.array(runRecordSchema) }
+  'runs:list': { request: empty, response: z.array(runRecordSchema) },
+  'runs:get': { request: runRefSchema, response: runDetailsSchema },
+  'runs:rename': { request: runRenameSchema, response: runRecordSchema },
+  'runs:notes': { request: runNotesSchema, response: runRecordSchema },
+  'runs:delete': { request: runRefSchema, response: ok },
+  'runs:restore': { request: runRefSchema, response: runRecordSchema },
+  'runs:evaluation': { request: runRefSchema, response: evaluationSchema },
+  'datasets:images': { request: imagesRequestSchema, response: imagesSchema }
 } as const
 
 /** Main-to-renderer event streams. */
@@ -51,8 +52,8 @@ export const events = {
   'training:progress': progressEventSchema,
   'training:epoch': epochEventSchema,
   'training:status': runStatusEventSchema,
-  'engine:status': engineStatusSchema,
-  'datasets:progress': datasetProgressSchema
+  'training:evaluation': evaluationEventSchema,
+  'engine:status': engineStatusSchema
 } as const
 
 export type RequestChannel = keyof typeof requests

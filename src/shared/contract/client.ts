@@ -16,13 +16,7 @@ export interface WorkbenchApi {
   app: { info(): Promise<ResponseOf<'app:info'>> }
   datasets: {
     list(): Promise<ResponseOf<'datasets:list'>>
-    inspect(request: RequestOf<'datasets:inspect'>): Promise<ResponseOf<'datasets:inspect'>>
-    samples(request: RequestOf<'datasets:samples'>): Promise<ResponseOf<'datasets:samples'>>
-    stats(request: RequestOf<'datasets:stats'>): Promise<ResponseOf<'datasets:stats'>>
-    import(request: RequestOf<'datasets:import'>): Promise<ResponseOf<'datasets:import'>>
-    download(request: RequestOf<'datasets:download'>): Promise<ResponseOf<'datasets:download'>>
-    cancel(request: RequestOf<'datasets:cancel'>): Promise<ResponseOf<'datasets:cancel'>>
-    onProgress(listener: (e: EventOf<'datasets:progress'>) => void): () => void
+    images(request: RequestOf<'datasets:images'>): Promise<ResponseOf<'datasets:images'>>
   }
   presets: { list(): Promise<ResponseOf<'presets:list'>> }
   engine: {
@@ -37,7 +31,16 @@ export interface WorkbenchApi {
     onEpoch(listener: (e: EventOf<'training:epoch'>) => void): () => void
     onStatus(listener: (e: EventOf<'training:status'>) => void): () => void
   }
-  runs: { list(): Promise<ResponseOf<'runs:list'>> }
+  runs: {
+    list(): Promise<ResponseOf<'runs:list'>>
+    get(request: RequestOf<'runs:get'>): Promise<ResponseOf<'runs:get'>>
+    rename(request: RequestOf<'runs:rename'>): Promise<ResponseOf<'runs:rename'>>
+    notes(request: RequestOf<'runs:notes'>): Promise<ResponseOf<'runs:notes'>>
+    delete(request: RequestOf<'runs:delete'>): Promise<ResponseOf<'runs:delete'>>
+    restore(request: RequestOf<'runs:restore'>): Promise<ResponseOf<'runs:restore'>>
+    evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
+    onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
+  }
 }
 
 /** Builds the typed API over any transport (Electron IPC in the preload, WebSocket on the web). */
@@ -67,16 +70,7 @@ export function createApi(transport: Transport): WorkbenchApi {
 
   return {
     app: { info: call('app:info') },
-    datasets: {
-      list: call('datasets:list'),
-      inspect: call('datasets:inspect'),
-      samples: call('datasets:samples'),
-      stats: call('datasets:stats'),
-      import: call('datasets:import'),
-      download: call('datasets:download'),
-      cancel: call('datasets:cancel'),
-      onProgress: on('datasets:progress')
-    },
+    datasets: { list: call('datasets:list'), images: call('datasets:images') },
     presets: { list: call('presets:list') },
     engine: { status: call('engine:status'), restart: call('engine:restart'), onStatus: on('engine:status') },
     training: {
@@ -86,6 +80,15 @@ export function createApi(transport: Transport): WorkbenchApi {
       onEpoch: on('training:epoch'),
       onStatus: on('training:status')
     },
-    runs: { list: call('runs:list') }
+    runs: {
+      list: call('runs:list'),
+      get: call('runs:get'),
+      rename: call('runs:rename'),
+      notes: call('runs:notes'),
+      delete: call('runs:delete'),
+      restore: call('runs:restore'),
+      evaluation: call('runs:evaluation'),
+      onEvaluation: on('training:evaluation')
+    }
   }
 }

@@ -115,7 +115,10 @@ export const runRecordSchema = z.object({
   params: z.number().int(),
   epochsDone: z.number().int(),
   test: testMetricsSchema.nullable(),
-  error: errorInfoSchema.nullable()
+  error: errorInfoSchema.nullable(),
+  /** A name and notes the learner gives the run in the Runs view. */
+  name: z.string().optional(),
+  notes: z.string().optional()
 })
 /** What `runs/<id>/run.json` holds. */
 export type RunRecord = z.infer<typeof runRecordSchema>

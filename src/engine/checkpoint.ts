@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { tf } from './tf'
+import { buildModel, type BuiltModel } from './model'
+import { WorkbenchError } from '../shared/contract/errors'
+import { parseModelFile } from '../shared/model/model-file'
+import type { ModelSpec } from '../shared/model/spec'
+import type { WeightTensor } from '../shared/engine-protocol'
+
+/** Folder of a run that holds its latest checkpoint (see RunStore.writeCheckpoint). */
+export const MODEL_DIR = 'model'
+
+/** A checkpoint read from disk: the model's spec, the epoch it was saved after, its weights. */
+export interface Checkpoint {
+  spec: ModelSpec
+  epoch: number
+  weights: WeightTensor[]
+}
+
+interface ManifestFile {
+  format?: string
+  epoch?: number
+  spec?: unknown
+  weightsManifest?: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype?: string }> }>
+}
+
+const damaged = (runDir: string, why: string): WorkbenchError =>
+  new WorkbenchError('IO_ERROR', `The checkpoint in ${join(runDir, MODEL_DIR)} is damaged (${why}). Train the run again.`)
+
+/** Reads `<runDir>/model/model.json` and its weight files into plain typed arrays. */
+export async function readCheckpoint(runDir: string): Promise<Checkpoint> {
+  const dir = join(runDir, MODEL_DIR)
+  let text: string
+  try {
+    text = await readFile(join(dir, 'model.json'), 'utf8')
+  } catch {
+    throw new WorkbenchError(
+      'NOT_FOUND',
+      `Run ${runDir} has no checkpoint yet: a checkpoint is saved after each finished epoch.`
+    )
+  }
+  let manifest: ManifestFile
+  try {
+    manifest = JSON.parse(text) as ManifestFile
+  } catch {
+    throw damaged(runDir, 'model.json is not valid JSON')
+  }
+  const spec = parseModelFile(manifest.spec)
+  const weights: WeightTensor[] = []
+  for (const group of manifest.weightsManifest ?? []) {
+    const bytes = await readFile(join(dir, group.paths[0] ?? 'weights.bin')).catch(() => {
+      throw damaged(runDir, `${group.paths[0]} is missing`)
+    })
+    let offset = 0
+    for (const w of group.weights) {
+      if (w.dtype !== undefined && w.dtype !== 'float32') throw damaged(runDir, `${w.name} is ${w.dtype}`)
+      const size = w.shape.reduce((a, b) => a * b, 1)
+      if (offset + size * 4 > bytes.byteLength) throw damaged(runDir, 'weights.bin is too short')
+      // Copy out: a Buffer's offset into its pool need not be a multiple of 4.
+      const data = new Float32Array(size)
+      new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + size * 4))
+      weights.push({ name: w.name, shape: w.shape, data })
+      offset += size * 4
+    }
+  }
+  return { spec, epoch: manifest.epoch ?? 0, weights }
+}
+
+/**
+ * Builds the network of a checkpoint and assigns its weights by position, checking each shape:
+ * names carry the run id of training, so they do not match a freshly built model's.
+ */
+export function modelFromCheckpoint(ckpt: Checkpoint, seed = 0): BuiltModel {
+  const model = buildModel(ckpt.spec, seed, 'eval')
+  try {
+    if (model.variables.length !== ckpt.weights.length) {
+      throw new WorkbenchError(
+        'INCOMPATIBLE',
+        `The checkpoint has ${ckpt.weights.length} weight tensors but its model needs ${model.variables.length}.`
+      )
+    }
+    model.variables.forEach((v, i) => {
+      const w = ckpt.weights[i]
+      if (w.shape.length !== v.shape.length || w.shape.some((d, k) => d !== v.shape[k])) {
+        throw new WorkbenchError(
+          'INCOMPATIBLE',
+          `Weight ${i + 1} (${w.name}) has shape [${w.shape.join(', ')}] but the model needs [${v.shape.join(', ')}].`
+        )
+      }
+      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')))
+    })
+  } catch (err) {
+    model.dispose()
+    throw err
+  }
+  return model
+}
