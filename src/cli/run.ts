@@ -4,6 +4,7 @@ import { loadModelFlag } from './load-model'
 import { runSummary } from './commands/summary'
 import { runTrain } from './commands/train'
 import { runRuns } from './commands/runs'
+import { runDataset } from './commands/dataset'
 import { createServices } from '../main/services/create-services'
 import { nodeEngineLauncher } from '../main/engine/node-launcher'
 import { defaultDataDir, engineEntry } from '../main/paths'
@@ -20,6 +21,7 @@ Usage:
         [--val-split F] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N] [--json]
   cnn-workbench datasets [--json]
   cnn-workbench dataset inspect NAME|PATH [--json]
+  cnn-workbench dataset import PATH [--name NAME] [--json]
   cnn-workbench presets [--json]
   cnn-workbench runs [--json]
 
@@ -88,20 +90,9 @@ export async function main(argv: string[]): Promise<number> {
         }
         return 0
       }
-      case 'dataset': {
-        const { positionals } = parseFlags(rest, { json: { type: 'boolean' } })
-        if (positionals[0] !== 'inspect' || !positionals[1]) {
-          throw new WorkbenchError('BAD_REQUEST', 'Usage: cnn-workbench dataset inspect NAME|PATH [--json]')
-        }
-        const info = await makeServices().datasets.inspect(positionals[1])
-        out.event(info as unknown as Record<string, unknown>)
-        out.text(`${info.name}: ${info.shape.join(' × ')}, ${info.classes.length} classes`)
-        for (const split of ['train', 'test'] as const) {
-          out.text(`  ${split}: ${info[split].count.toLocaleString('en-US')} samples`)
-          info.classes.forEach((c: string, i: number) => out.text(`    ${c.padEnd(14)} ${info[split].perClass[i]}`))
-        }
+      case 'dataset':
+        await runDataset(rest, makeServices, out)
         return 0
-      }
       default:
         throw new WorkbenchError('BAD_REQUEST', `Unknown command "${command}". Run \`cnn-workbench help\` for usage.`)
     }

@@ -6,6 +6,7 @@ import { TrainingService } from './training-service'
 import { EvaluationService } from './evaluation-service'
 import { RunsService } from './runs-service'
 import { DatasetRegistry } from '../datasets/registry'
+import { DatasetService } from './dataset-service'
 import { PRESETS } from '../../shared/model/presets'
 
 export interface ServiceOptions {
@@ -21,6 +22,7 @@ export interface Services {
   engine: EngineSupervisor
   runs: RunStore
   datasets: DatasetRegistry
+  data: DatasetService
   training: TrainingService
   evaluations: EvaluationService
   handlers: Handlers
@@ -37,6 +39,7 @@ export function createServices(opts: ServiceOptions): Services {
   engine.onStatus((s) => emit('engine:status', s))
   const runs = new RunStore(join(opts.dataDir, 'runs'))
   const datasets = new DatasetRegistry({ dataDir: opts.dataDir })
+  const data = new DatasetService({ registry: datasets, emit })
   const evaluations = new EvaluationService(engine, runs, datasets, emit)
   const training = new TrainingService(engine, runs, datasets, emit, (id, source) =>
     evaluations.afterTraining(id, source)
@@ -45,6 +48,12 @@ export function createServices(opts: ServiceOptions): Services {
   const handlers: Handlers = {
     'app:info': async () => ({ version: opts.version, host: opts.host, dataDir: opts.dataDir }),
     'datasets:list': () => datasets.list(),
+    'datasets:inspect': (req) => data.inspect(req.name),
+    'datasets:samples': (req) => data.samples(req),
+    'datasets:stats': (req) => data.getStats(req.name),
+    'datasets:import': (req) => data.importPath(req.path, req.name),
+    'datasets:download': (req) => data.download(req.name),
+    'datasets:cancel': (req) => data.cancel(req.name),
     'presets:list': async () => PRESETS.map((p) => ({ id: p.id, title: p.title, note: p.note, spec: p.spec })),
     'engine:status': async () => engine.status(),
     'engine:restart': () => engine.restart(),
@@ -63,6 +72,7 @@ export function createServices(opts: ServiceOptions): Services {
     engine,
     runs,
     datasets,
+    data,
     training,
     evaluations,
     handlers,

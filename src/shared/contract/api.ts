@@ -21,6 +21,16 @@ import {
   runRefSchema,
   runRenameSchema
 } from './runs'
+import {
+  datasetInspectionSchema,
+  datasetProgressSchema,
+  datasetRequestSchema,
+  datasetStatsSchema,
+  downloadRequestSchema,
+  importRequestSchema,
+  samplesRequestSchema,
+  samplesSchema
+} from './datasets'
 
 const empty = z.strictObject({})
 const ok = z.object({ ok: z.literal(true) })
@@ -32,6 +42,12 @@ const ok = z.object({ ok: z.literal(true) })
 export const requests = {
   'app:info': { request: empty, response: appInfoSchema },
   'datasets:list': { request: empty, response: z.array(datasetInfoSchema) },
+  'datasets:inspect': { request: datasetRequestSchema, response: datasetInspectionSchema },
+  'datasets:samples': { request: samplesRequestSchema, response: samplesSchema },
+  'datasets:stats': { request: datasetRequestSchema, response: datasetStatsSchema },
+  'datasets:import': { request: importRequestSchema, response: datasetInfoSchema },
+  'datasets:download': { request: downloadRequestSchema, response: datasetInfoSchema },
+  'datasets:cancel': { request: downloadRequestSchema, response: ok },
   'presets:list': { request: empty, response: z.array(presetInfoSchema) },
   'engine:status': { request: empty, response: engineStatusSchema },
   'engine:restart': { request: empty, response: engineStatusSchema },
@@ -53,7 +69,8 @@ export const events = {
   'training:epoch': epochEventSchema,
   'training:status': runStatusEventSchema,
   'training:evaluation': evaluationEventSchema,
-  'engine:status': engineStatusSchema
+  'engine:status': engineStatusSchema,
+  'datasets:progress': datasetProgressSchema
 } as const
 
 export type RequestChannel = keyof typeof requests

@@ -16,6 +16,13 @@ export interface WorkbenchApi {
   app: { info(): Promise<ResponseOf<'app:info'>> }
   datasets: {
     list(): Promise<ResponseOf<'datasets:list'>>
+    inspect(request: RequestOf<'datasets:inspect'>): Promise<ResponseOf<'datasets:inspect'>>
+    samples(request: RequestOf<'datasets:samples'>): Promise<ResponseOf<'datasets:samples'>>
+    stats(request: RequestOf<'datasets:stats'>): Promise<ResponseOf<'datasets:stats'>>
+    import(request: RequestOf<'datasets:import'>): Promise<ResponseOf<'datasets:import'>>
+    download(request: RequestOf<'datasets:download'>): Promise<ResponseOf<'datasets:download'>>
+    cancel(request: RequestOf<'datasets:cancel'>): Promise<ResponseOf<'datasets:cancel'>>
+    onProgress(listener: (e: EventOf<'datasets:progress'>) => void): () => void
     images(request: RequestOf<'datasets:images'>): Promise<ResponseOf<'datasets:images'>>
   }
   presets: { list(): Promise<ResponseOf<'presets:list'>> }
@@ -70,7 +77,17 @@ export function createApi(transport: Transport): WorkbenchApi {
 
   return {
     app: { info: call('app:info') },
-    datasets: { list: call('datasets:list'), images: call('datasets:images') },
+    datasets: {
+      list: call('datasets:list'),
+      inspect: call('datasets:inspect'),
+      samples: call('datasets:samples'),
+      stats: call('datasets:stats'),
+      import: call('datasets:import'),
+      download: call('datasets:download'),
+      cancel: call('datasets:cancel'),
+      onProgress: on('datasets:progress'),
+      images: call('datasets:images')
+    },
     presets: { list: call('presets:list') },
     engine: { status: call('engine:status'), restart: call('engine:restart'), onStatus: on('engine:status') },
     training: {

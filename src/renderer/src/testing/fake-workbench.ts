@@ -10,6 +10,8 @@ import type {
 } from '../../../shared/contract/types'
 import { PRESETS } from '../../../shared/model/presets'
 import { FakeRuns } from './fake-runs'
+import type { DatasetProgress } from '../../../shared/contract/datasets'
+import { fakeInspection, fakeSamples, fakeStats } from './fake-datasets'
 
 type Listener<T> = (e: T) => void
 
@@ -62,6 +64,14 @@ export class FakeWorkbench implements WorkbenchApi {
   readonly progressEvents = new Emitter<ProgressEvent>()
   readonly epochEvents = new Emitter<EpochEvent>()
   readonly statusEvents = new Emitter<RunStatusEvent>()
+  readonly datasetProgressEvents = new Emitter<DatasetProgress>()
+  /** Requests the explorer sent, by method name. */
+  readonly datasetCalls: Array<{ method: string; request: unknown }> = []
+  /** Thrown by datasets.import / datasets.download when set. */
+  importError: Error | null = null
+  downloadError: Error | null = null
+  /** Resolves a pending download; set while one runs. */
+  finishDownload: (() => void) | null = null
   readonly startCalls: TrainingStartInput[] = []
   readonly stopCalls: Array<{ runId: string }> = []
   /** Listener counts at the moment training.start was called. */
@@ -80,7 +90,38 @@ export class FakeWorkbench implements WorkbenchApi {
   readonly runsFake = new FakeRuns()
   datasets: WorkbenchApi['datasets'] = {
     list: async () => this.datasetsReply,
-    images: (request) => this.runsFake.images(request)
+    images: (request) => this.runsFake.images(request),
+    inspect: async (request) => {
+      this.datasetCalls.push({ method: 'inspect', request })
+      return fakeInspection(this.datasetsReply, request.name)
+    },
+    samples: async (request) => {
+      this.datasetCalls.push({ method: 'samples', request })
+      return fakeSamples(this.datasetsReply, request)
+    },
+    stats: async (request) => {
+      this.datasetCalls.push({ method: 'stats', request })
+      return fakeStats(this.datasetsReply, request.name)
+    },
+    import: async (request) => {
+      this.datasetCalls.push({ method: 'import', request })
+      if (this.importError) throw this.importError
+      const info: DatasetInfo = { ...FAKE_DATASETS[0], name: request.name ?? 'imported', title: request.name ?? 'imported', source: 'imported' }
+      this.datasetsReply = [...this.datasetsReply, info]
+      return info
+    },
+    download: async (request) => {
+      this.datasetCalls.push({ method: 'download', request })
+      await new Promise<void>((resolve) => (this.finishDownload = resolve))
+      this.finishDownload = null
+      if (this.downloadError) throw this.downloadError
+      return { ...FAKE_DATASETS[1], available: true }
+    },
+    cancel: async (request) => {
+      this.datasetCalls.push({ method: 'cancel', request })
+      return { ok: true }
+    },
+    onProgress: this.datasetProgressEvents.on
   }
   presets: WorkbenchApi['presets'] = { list: async () => this.presetsReply }
   engine: WorkbenchApi['engine'] = {
