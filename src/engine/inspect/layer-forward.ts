@@ -1,0 +1,90 @@
+import { tf } from '../tf'
+import type { Activation, Layer, ModelSpec, Size } from '../../shared/model/spec'
+import type { BuiltModel } from '../model'
+
+// The same constants and ops as model.ts, so every layer's output here equals the model's.
+const LEAKY_RELU_SLOPE = 0.01
+const BATCH_NORM_EPSILON = 1e-5
+
+const pairOf = (s: Size): [number, number] => (Array.isArray(s) ? [s[0], s[1]] : [s, s])
+
+function activate(x: tf.Tensor, fn: Activation): tf.Tensor {
+  switch (fn) {
+    case 'relu':
+      return tf.relu(x)
+    case 'tanh':
+      return tf.tanh(x)
+    case 'sigmoid':
+      return tf.sigmoid(x)
+    case 'leakyRelu':
+      return tf.leakyRelu(x, LEAKY_RELU_SLOPE)
+    case 'elu':
+      return tf.elu(x)
+    case 'linear':
+      return x
+  }
+}
+
+/** How many variables each layer owns, in the order buildModel creates them. */
+function variableCount(layer: Layer): number {
+  if (layer.type === 'conv2d' || layer.type === 'dense') return layer.useBias ? 2 : 1
+  if (layer.type === 'batchNorm') return 4
+  return 0
+}
+
+/**
+ * Runs the model in inference mode and returns every layer's output, up to and including layer
+ * `last` (default: all). The caller disposes the tensors (or runs inside tf.tidy).
+ */
+export function forwardLayers(spec: ModelSpec, model: BuiltModel, x: tf.Tensor4D, last = spec.layers.length - 1): tf.Tensor[] {
+  const outputs: tf.Tensor[] = []
+  let y: tf.Tensor = x
+  let v = 0
+  for (let i = 0; i <= last; i++) {
+    const layer = spec.layers[i]
+    const vars = model.variables.slice(v, v + variableCount(layer))
+    v += vars.length
+    switch (layer.type) {
+      case 'conv2d': {
+        const stride = pairOf(layer.stride)
+        const pad =
+          typeof layer.padding === 'number'
+            ? ([[0, 0], [layer.padding, layer.padding], [layer.padding, layer.padding], [0, 0]] as [[0, 0], [number, number], [number, number], [0, 0]])
+            : layer.padding
+        let out = tf.conv2d(y as tf.Tensor4D, vars[0] as tf.Tensor4D, stride, pad)
+        if (layer.useBias) out = tf.add(out, vars[1])
+        y = activate(out, layer.activation)
+        break
+      }
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        const size = pairOf(layer.poolSize)
+        const stride = pairOf(layer.stride ?? layer.poolSize)
+        const op = layer.type === 'maxPool2d' ? tf.maxPool : tf.avgPool
+        y = op(y as tf.Tensor4D, size, stride, 'valid')
+        break
+      }
+      case 'flatten':
+        y = y.rank === 4 ? tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [y.shape[0], -1]) : tf.reshape(y, [y.shape[0], -1])
+        break
+      case 'dense': {
+        let out = tf.matMul(y as tf.Tensor2D, vars[0] as tf.Tensor2D)
+        if (layer.useBias) out = tf.add(out, vars[1])
+        y = activate(out, layer.activation)
+        break
+      }
+      case 'dropout':
+        break
+      case 'activation':
+        y = activate(y, layer.fn)
+        break
+      case 'batchNorm': {
+        const [gamma, beta, mean, variance] = vars
+        y = tf.batchNorm(y, mean, variance, beta, gamma, BATCH_NORM_EPSILON)
+        break
+      }
+    }
+    outputs.push(y)
+  }
+  return outputs
+}
