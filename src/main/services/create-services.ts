@@ -7,6 +7,7 @@ import { EvaluationService } from './evaluation-service'
 import { RunsService } from './runs-service'
 import { DatasetRegistry } from '../datasets/registry'
 import { DatasetService } from './dataset-service'
+import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
 
 export interface ServiceOptions {
@@ -25,6 +26,7 @@ export interface Services {
   data: DatasetService
   training: TrainingService
   evaluations: EvaluationService
+  inspect: InspectService
   handlers: Handlers
   /** Where events go; a host sets it once its transport is up. */
   setSink(sink: EventSink): void
@@ -44,6 +46,7 @@ export function createServices(opts: ServiceOptions): Services {
   const training = new TrainingService(engine, runs, datasets, emit, (id, source) =>
     evaluations.afterTraining(id, source)
   )
+  const inspect = new InspectService(engine, runs, datasets, emit)
   const library = new RunsService(runs, evaluations, datasets, () => training.activeRunId)
   const handlers: Handlers = {
     'app:info': async () => ({ version: opts.version, host: opts.host, dataDir: opts.dataDir }),
@@ -66,7 +69,13 @@ export function createServices(opts: ServiceOptions): Services {
     'runs:delete': (req) => library.delete(req.runId),
     'runs:restore': (req) => library.restore(req.runId),
     'runs:evaluation': (req) => evaluations.get(req.runId),
-    'datasets:images': (req) => library.images(req)
+    'datasets:images': (req) => library.images(req),
+    'inspect:predict': (req) => inspect.predict(req),
+    'inspect:activations': (req) => inspect.activations(req),
+    'inspect:saliency': (req) => inspect.saliency(req),
+    'inspect:filters': (req) => inspect.filters(req.runId),
+    'inspect:embed': (req) => inspect.embed(req),
+    'inspect:embedCancel': (req) => inspect.cancelEmbed(req.jobId)
   }
   return {
     engine,
@@ -75,6 +84,7 @@ export function createServices(opts: ServiceOptions): Services {
     data,
     training,
     evaluations,
+    inspect,
     handlers,
     setSink: (s) => {
       sink = s

@@ -31,6 +31,18 @@ import {
   samplesRequestSchema,
   samplesSchema
 } from './datasets'
+import {
+  activationsSchema,
+  embedEventSchema,
+  embedJobSchema,
+  embedRequestSchema,
+  filtersSchema,
+  inspectRequestSchema,
+  predictRequestSchema,
+  predictionResultSchema,
+  saliencyRequestSchema,
+  saliencySchema
+} from './inspect'
 
 const empty = z.strictObject({})
 const ok = z.object({ ok: z.literal(true) })
@@ -60,7 +72,13 @@ export const requests = {
   'runs:delete': { request: runRefSchema, response: ok },
   'runs:restore': { request: runRefSchema, response: runRecordSchema },
   'runs:evaluation': { request: runRefSchema, response: evaluationSchema },
-  'datasets:images': { request: imagesRequestSchema, response: imagesSchema }
+  'datasets:images': { request: imagesRequestSchema, response: imagesSchema },
+  'inspect:predict': { request: predictRequestSchema, response: predictionResultSchema },
+  'inspect:activations': { request: inspectRequestSchema, response: activationsSchema },
+  'inspect:saliency': { request: saliencyRequestSchema, response: saliencySchema },
+  'inspect:filters': { request: z.strictObject({ runId: runIdSchema }), response: filtersSchema },
+  'inspect:embed': { request: embedRequestSchema, response: embedJobSchema },
+  'inspect:embedCancel': { request: embedJobSchema, response: ok }
 } as const
 
 /** Main-to-renderer event streams. */
@@ -70,7 +88,8 @@ export const events = {
   'training:status': runStatusEventSchema,
   'training:evaluation': evaluationEventSchema,
   'engine:status': engineStatusSchema,
-  'datasets:progress': datasetProgressSchema
+  'datasets:progress': datasetProgressSchema,
+  'inspect:embed': embedEventSchema
 } as const
 
 export type RequestChannel = keyof typeof requests

@@ -48,6 +48,15 @@ export interface WorkbenchApi {
     evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
   }
+  inspect: {
+    predict(request: RequestOf<'inspect:predict'>): Promise<ResponseOf<'inspect:predict'>>
+    activations(request: RequestOf<'inspect:activations'>): Promise<ResponseOf<'inspect:activations'>>
+    saliency(request: RequestOf<'inspect:saliency'>): Promise<ResponseOf<'inspect:saliency'>>
+    filters(request: RequestOf<'inspect:filters'>): Promise<ResponseOf<'inspect:filters'>>
+    embed(request: RequestOf<'inspect:embed'>): Promise<ResponseOf<'inspect:embed'>>
+    cancelEmbed(request: RequestOf<'inspect:embedCancel'>): Promise<ResponseOf<'inspect:embedCancel'>>
+    onEmbed(listener: (e: EventOf<'inspect:embed'>) => void): () => void
+  }
 }
 
 /** Builds the typed API over any transport (Electron IPC in the preload, WebSocket on the web). */
@@ -106,6 +115,15 @@ export function createApi(transport: Transport): WorkbenchApi {
       restore: call('runs:restore'),
       evaluation: call('runs:evaluation'),
       onEvaluation: on('training:evaluation')
+    },
+    inspect: {
+      predict: call('inspect:predict'),
+      activations: call('inspect:activations'),
+      saliency: call('inspect:saliency'),
+      filters: call('inspect:filters'),
+      embed: call('inspect:embed'),
+      cancelEmbed: call('inspect:embedCancel'),
+      onEmbed: on('inspect:embed')
     }
   }
 }

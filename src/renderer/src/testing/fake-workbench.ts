@@ -10,6 +10,7 @@ import type {
 } from '../../../shared/contract/types'
 import { PRESETS } from '../../../shared/model/presets'
 import { FakeRuns } from './fake-runs'
+import { FakeInspect } from './fake-inspect'
 import type { DatasetProgress } from '../../../shared/contract/datasets'
 import { fakeInspection, fakeSamples, fakeStats } from './fake-datasets'
 
@@ -151,6 +152,8 @@ export class FakeWorkbench implements WorkbenchApi {
     onStatus: this.statusEvents.on
   }
   runs: WorkbenchApi['runs'] = this.runsFake.api
+  readonly inspectFake = new FakeInspect()
+  inspect: WorkbenchApi['inspect'] = this.inspectFake.api
 }
 
 /** A progress event for run-1 with sensible defaults. */

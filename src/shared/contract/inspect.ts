@@ -1,0 +1,133 @@
+import { z } from 'zod'
+import { errorInfoSchema } from './errors'
+import { runIdSchema } from './types'
+
+/** Largest image sent as raw pixels (3 × 64 × 64 values). */
+export const MAX_INPUT_VALUES = 3 * 64 * 64
+/** Most points one embedding may take, and the default. */
+export const MAX_EMBED_POINTS = 10_000
+export const DEFAULT_EMBED_POINTS = 2000
+
+const pixelsSchema = z.array(z.number().min(0).max(1)).min(1).max(MAX_INPUT_VALUES)
+
+/** What to feed the network: a test image by index, or pixels (channels × height × width, 0–1). */
+export const inspectInputSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('test'), index: z.number().int().min(0).max(10_000_000) }),
+  z.strictObject({ kind: z.literal('pixels'), pixels: pixelsSchema })
+])
+export type InspectInput = z.infer<typeof inspectInputSchema>
+
+export const predictRequestSchema = z.strictObject({ runId: runIdSchema, pixels: pixelsSchema })
+export const inspectRequestSchema = z.strictObject({ runId: runIdSchema, input: inspectInputSchema })
+export const saliencyRequestSchema = inspectRequestSchema.extend({
+  classIndex: z.number().int().min(0).max(10_000).optional()
+})
+
+const classes = z.array(z.string())
+
+export const predictionResultSchema = z.object({
+  probabilities: z.array(z.number()),
+  predicted: z.number().int(),
+  label: z.number().int().nullable(),
+  /** Epoch of the checkpoint that answered. */
+  epoch: z.number().int(),
+  classes
+})
+export type PredictionResult = z.infer<typeof predictionResultSchema>
+
+/** One layer's output: per-channel maps (channels × height × width) or a vector. */
+export const layerOutputSchema = z.object({
+  index: z.number().int(),
+  type: z.string(),
+  shape: z.array(z.number().int()),
+  maps: z.array(z.array(z.number())).optional(),
+  values: z.array(z.number()).optional(),
+  /** Per map (or one for a vector). */
+  min: z.array(z.number()),
+  max: z.array(z.number())
+})
+export type LayerOutput = z.infer<typeof layerOutputSchema>
+
+export const activationsSchema = predictionResultSchema.extend({
+  input: z.object({ shape: z.array(z.number().int()), pixels: z.array(z.number()) }),
+  layers: z.array(layerOutputSchema)
+})
+export type Activations = z.infer<typeof activationsSchema>
+
+export const saliencySchema = predictionResultSchema.omit({ predicted: true, epoch: true }).extend({
+  shape: z.tuple([z.number().int(), z.number().int()]),
+  values: z.array(z.number()),
+  max: z.number(),
+  classIndex: z.number().int()
+})
+export type Saliency = z.infer<typeof saliencySchema>
+
+export const convFiltersSchema = z.object({
+  index: z.number().int(),
+  kernelSize: z.tuple([z.number().int(), z.number().int()]),
+  inChannels: z.number().int(),
+  filters: z.number().int(),
+  /** [filters][inChannels][kh][kw], as PyTorch stores a kernel. */
+  weights: z.array(z.number()),
+  absMax: z.number()
+})
+export type ConvFilters = z.infer<typeof convFiltersSchema>
+
+export const filtersSchema = z.object({
+  conv: z.array(convFiltersSchema),
+  /** A first dense layer fed straight by the image: each unit's weights as an image. */
+  dense: z
+    .object({
+      index: z.number().int(),
+      shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+      units: z.number().int(),
+      shown: z.number().int(),
+      templates: z.array(z.array(z.number())),
+      absMax: z.number()
+    })
+    .nullable(),
+  epoch: z.number().int()
+})
+export type Filters = z.infer<typeof filtersSchema>
+
+export const embedMethodSchema = z.enum(['tsne', 'pca'])
+export const embedRequestSchema = z.strictObject({
+  runId: runIdSchema,
+  /** Index into the model's layers; -1 maps the raw pixels. */
+  layer: z.number().int().min(-1).max(200),
+  method: embedMethodSchema.default('tsne'),
+  points: z.number().int().min(10).max(MAX_EMBED_POINTS).default(DEFAULT_EMBED_POINTS),
+  perplexity: z.number().min(2).max(100).default(30),
+  iterations: z.number().int().min(50).max(5000).default(1000)
+})
+export type EmbedRequest = z.input<typeof embedRequestSchema>
+
+export const embedResultSchema = z.object({
+  points: z.array(z.tuple([z.number(), z.number()])),
+  /** Class of each point; point i is test image i. */
+  labels: z.array(z.number().int()),
+  layer: z.number().int(),
+  method: embedMethodSchema,
+  /** Width of the layer's output that was mapped. */
+  dims: z.number().int(),
+  explainedVariance: z.array(z.number()).optional(),
+  /** Mean share of each point's 10 nearest neighbours in 2-D with the same class. */
+  neighbourAgreement: z.number(),
+  seconds: z.number()
+})
+export type EmbedResult = z.infer<typeof embedResultSchema>
+
+export const embedJobSchema = z.strictObject({ jobId: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/) })
+
+/** Progress, intermediate layouts and the outcome of one embedding job. */
+export const embedEventSchema = z.object({
+  jobId: z.string(),
+  state: z.enum(['running', 'done', 'failed', 'cancelled']),
+  phase: z.enum(['activations', 'neighbours', 'optimizing']).optional(),
+  done: z.number().optional(),
+  total: z.number().optional(),
+  points: z.array(z.tuple([z.number(), z.number()])).optional(),
+  result: embedResultSchema.extend({ dataset: z.string(), classes }).optional(),
+  error: errorInfoSchema.optional()
+})
+export type EmbedEvent = z.infer<typeof embedEventSchema>
