@@ -31,3 +31,23 @@ export function formatDuration(ms: number): string {
 export function formatShape(shape: readonly number[]): string {
   return shape.join(' × ')
 }
+
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 })
+
+/** 2_457_600 -> "2.46M"; small counts stay exact. */
+export function formatCompact(n: number): string {
+  return n < 10_000 ? formatInt(n) : compact.format(n)
+}
+
+const BYTE_UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** 12_345_678 -> "11.8 MiB". */
+export function formatBytes(bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${formatInt(value)} bytes` : `${value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`
+}

@@ -28,33 +28,45 @@ function summarize(spec: ModelSpec): ModelSummary {
   }
 }
 
-/** The network to train: a preset, with its input shaped like the chosen dataset. */
+/**
+ * The network to train: the model being edited (a preset to start with), with its input shaped
+ * like the chosen dataset. The editor store changes it; the Train view trains it.
+ */
 export const useModelStore = defineStore('model', () => {
   const api = useWorkbench()
   const alerts = useAlertsStore()
   const datasets = useDatasetsStore()
   const presets = shallowRef<PresetInfo[]>([])
+  /** The preset the current model started from; '' for an empty model or a loaded file. */
   const presetId = ref('')
+  /** The model as edited, plain JSON (never a reactive proxy); layers may be empty. */
+  const current = shallowRef<ModelSpec | null>(null)
   const loading = ref(false)
 
   const preset = computed(() => presets.value.find((p) => p.id === presetId.value) ?? null)
   const spec = computed<ModelSpec | null>(() => {
-    const p = preset.value
-    if (!p) return null
+    const base = current.value
+    if (!base) return null
     const d = datasets.selected
-    if (!d) return p.spec
+    if (!d) return base
     const [channels, height, width] = d.shape
-    return { ...p.spec, input: { channels, height, width } }
+    return { ...base, input: { channels, height, width } }
   })
   const summary = computed<ModelSummary | null>(() => (spec.value ? summarize(spec.value) : null))
+
+  /** Makes `next` the current model; only the editor store calls this after start-up. */
+  function replace(next: ModelSpec | null, fromPreset: string): void {
+    current.value = next
+    presetId.value = fromPreset
+  }
 
   async function load(): Promise<void> {
     loading.value = true
     try {
       presets.value = await api.presets.list()
-      if (!preset.value) {
+      if (!current.value) {
         const preferred = presets.value.find((p) => p.id === DEFAULT_PRESET) ?? presets.value[0]
-        presetId.value = preferred?.id ?? ''
+        if (preferred) replace(structuredClone(preferred.spec), preferred.id)
       }
     } catch (err) {
       alerts.report(err, 'Could not list the model presets')
@@ -63,5 +75,5 @@ export const useModelStore = defineStore('model', () => {
     }
   }
 
-  return { presets, presetId, preset, spec, summary, loading, load }
+  return { presets, presetId, preset, current, spec, summary, loading, load, replace }
 })

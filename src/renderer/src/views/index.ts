@@ -1,4 +1,5 @@
 import type { Component } from 'vue'
+import ModelView from './ModelView.vue'
 import TrainView from './TrainView.vue'
 
 /** One tab of the workbench. Each view registers itself here with one line. */
@@ -9,4 +10,7 @@ export interface ViewEntry {
 }
 
 /** The workbench's views, in tab order. */
-export const VIEWS: ViewEntry[] = [{ id: 'train', label: 'Train', component: TrainView }]
+export const VIEWS: ViewEntry[] = [
+  { id: 'train', label: 'Train', component: TrainView },
+  { id: 'model', label: 'Model', component: ModelView }
+]
