@@ -1,6 +1,7 @@
 import type { Component } from 'vue'
 import ModelView from './ModelView.vue'
 import TrainView from './TrainView.vue'
+import RunsView from './RunsView.vue'
 
 /** One tab of the workbench. Each view registers itself here with one line. */
 export interface ViewEntry {
@@ -12,5 +13,6 @@ export interface ViewEntry {
 /** The workbench's views, in tab order. */
 export const VIEWS: ViewEntry[] = [
   { id: 'train', label: 'Train', component: TrainView },
-  { id: 'model', label: 'Model', component: ModelView }
+  { id: 'model', label: 'Model', component: ModelView },
+  { id: 'runs', label: 'Runs', component: RunsView }
 ]

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import { FakeWorkbench } from '../testing/fake-workbench'
+import { fakeMetrics, fakeRun } from '../testing/fake-runs'
+import { mountApp } from '../testing/mount-app'
+
+let current: VueWrapper | null = null
+const byId = (w: VueWrapper, id: string) => w.find(`[data-testid="${id}"]`)
+
+afterEach(() => {
+  current?.unmount()
+  current = null
+})
+
+/** The app over a fake API with three kept runs, on the Runs tab. */
+async function openRuns(): Promise<{ wrapper: VueWrapper; api: FakeWorkbench }> {
+  const api = new FakeWorkbench()
+  api.runsFake.records = [
+    fakeRun({ id: 'run-a', createdAt: '2025-01-01T10:00:00Z', params: 106_154, test: { testAccuracy: 0.91, testLoss: 0.3, testCount: 100 } }),
+    fakeRun({ id: 'run-b', createdAt: '2025-01-03T10:00:00Z', params: 50_000, test: { testAccuracy: 0.97, testLoss: 0.1, testCount: 100 }, hyper: { ...fakeRun().hyper, learningRate: 0.01 } }),
+    fakeRun({ id: 'run-c', createdAt: '2025-01-02T10:00:00Z', params: 200_000, test: null, status: 'stopped' })
+  ]
+  api.runsFake.metrics.set('run-a', fakeMetrics(2, 0.8))
+  api.runsFake.metrics.set('run-b', fakeMetrics(2, 0.9))
+  const { wrapper } = await mountApp(api)
+  current = wrapper
+  await byId(wrapper, 'tab-runs').trigger('click')
+  await flushPromises()
+  return { wrapper, api }
+}
+
+const order = (w: VueWrapper): string[] => w.findAll('[data-testid="run-row"]').map((r) => r.attributes('data-run-id') ?? '')
+
+describe('Runs view', () => {
+  it('lists runs newest first with test accuracy, and sorts by accuracy and parameters', async () => {
+    const { wrapper } = await openRuns()
+    expect(order(wrapper)).toEqual(['run-b', 'run-c', 'run-a'])
+    expect(wrapper.findAll('[data-testid="run-test-accuracy"]').map((c) => c.text())).toEqual(['97.00 %', '—', '91.00 %'])
+    await byId(wrapper, 'sort-accuracy').trigger('click')
+    expect(order(wrapper)).toEqual(['run-b', 'run-a', 'run-c'])
+    await byId(wrapper, 'sort-params').trigger('click')
+    expect(order(wrapper)).toEqual(['run-c', 'run-a', 'run-b'])
+    await byId(wrapper, 'sort-params').trigger('click')
+    expect(order(wrapper)).toEqual(['run-b', 'run-a', 'run-c'])
+  })
+
+  it('renames a run and saves notes through the API', async () => {
+    const { wrapper, api } = await openRuns()
+    await wrapper.findAll('[data-testid="rename-button"]')[0].trigger('click')
+    await byId(wrapper, 'rename-input').setValue('  Faster LR  ')
+    await byId(wrapper, 'rename-input').trigger('keydown', { key: 'Enter' })
+    await flushPromises()
+    expect(api.runsFake.records.find((r) => r.id === 'run-b')?.name).toBe('  Faster LR  ')
+    expect(wrapper.findAll('[data-testid="run-name"]')[0].text()).toBe('  Faster LR  '.trim())
+    await wrapper.findAll('[data-testid="notes-button"]')[0].trigger('click')
+    await byId(wrapper, 'notes-input').setValue('lr 0.01 overshoots at first')
+    await byId(wrapper, 'notes-save').trigger('click')
+    await flushPromises()
+    expect(api.runsFake.records.find((r) => r.id === 'run-b')?.notes).toBe('lr 0.01 overshoots at first')
+  })
+
+  it('deletes a run and brings it back with Undo', async () => {
+    const { wrapper, api } = await openRuns()
+    await wrapper.findAll('[data-testid="delete-button"]')[0].trigger('click')
+    await flushPromises()
+    expect(order(wrapper)).toEqual(['run-c', 'run-a'])
+    expect(api.runsFake.trash.map((r) => r.id)).toEqual(['run-b'])
+    expect(byId(wrapper, 'undo-bar').text()).toContain('Deleted')
+    await byId(wrapper, 'undo-delete').trigger('click')
+    await flushPromises()
+    expect(order(wrapper)).toEqual(['run-b', 'run-c', 'run-a'])
+    expect(byId(wrapper, 'undo-bar').exists()).toBe(false)
+  })
+
+  it('compares two ticked runs: both curves and only the settings that differ', async () => {
+    const { wrapper } = await openRuns()
+    const checks = wrapper.findAll('[data-testid="compare-check"]')
+    await checks[0].setValue(true)
+    await flushPromises()
+    expect(byId(wrapper, 'compare-hint').exists()).toBe(true)
+    await checks[2].setValue(true)
+    await flushPromises()
+    expect(byId(wrapper, 'compare-panel').exists()).toBe(true)
+    expect(byId(wrapper, 'compare-accuracy-chart').attributes('aria-label')).toContain('run-b, run-a')
+    const labels = wrapper.findAll('[data-testid="diff-row"]').map((r) => r.find('th').text())
+    expect(labels).toContain('Learning rate')
+    expect(labels).toContain('Parameters')
+    expect(labels).toContain('Test accuracy')
+    expect(labels).not.toContain('Optimizer')
+    await byId(wrapper, 'show-all-rows').setValue(true)
+    expect(wrapper.findAll('[data-testid="diff-row"]').map((r) => r.find('th').text())).toContain('Optimizer')
+  })
+
+  it('shows the evaluation on the test split; a matrix cell asks for exactly the images it counts', async () => {
+    const { wrapper, api } = await openRuns()
+    await wrapper.findAll('[data-testid="open-evaluation"]')[0].trigger('click')
+    await flushPromises()
+    const panel = byId(wrapper, 'evaluation-panel')
+    expect(panel.text()).toContain('test split')
+    expect(byId(wrapper, 'eval-test-accuracy').text()).toBe('90.00 %')
+    expect(wrapper.findAll('[data-testid="per-class-row"]')).toHaveLength(10)
+    const cells = wrapper.findAll('[data-testid^="cell-"]')
+    expect(cells).toHaveLength(100)
+    expect(cells.reduce((a, c) => a + Number(c.text()), 0)).toBe(100)
+    expect(wrapper.findAll('[data-testid="misclassified-item"]')).toHaveLength(10)
+    expect(wrapper.findAll('[data-testid="prediction-item"]')).toHaveLength(4)
+    expect(wrapper.findAll('[data-testid="prediction-item"].wrong-tile')).toHaveLength(1)
+
+    await byId(wrapper, 'cell-3-4').trigger('click')
+    await flushPromises()
+    expect(api.runsFake.imageRequests.at(-1)).toEqual({ name: 'mnist', split: 'test', indices: [39] })
+    expect(byId(wrapper, 'cell-images').text()).toContain('1 images of 3 the model took for 4')
+    expect(byId(wrapper, 'cell-images').findAll('[data-testid="sample-image"]')).toHaveLength(1)
+    await byId(wrapper, 'cell-5-5').trigger('click')
+    await flushPromises()
+    expect(api.runsFake.imageRequests.at(-1)?.indices).toEqual([50, 51, 52, 53, 54, 55, 56, 57, 58])
+  })
+
+  it('lists a run that finishes while the view is open', async () => {
+    const { wrapper, api } = await openRuns()
+    api.runsFake.records = [...api.runsFake.records, fakeRun({ id: 'run-d', createdAt: '2025-01-04T10:00:00Z' })]
+    api.statusEvents.emit({ runId: 'run-d', status: 'completed' })
+    await flushPromises()
+    expect(order(wrapper)[0]).toBe('run-d')
+  })
+})
