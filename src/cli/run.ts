@@ -3,6 +3,7 @@ import { TRAIN_OPTIONS, hyperFromFlags, parseFlags, stringFlag } from './args'
 import { loadModelFlag } from './load-model'
 import { runSummary } from './commands/summary'
 import { runTrain } from './commands/train'
+import { parseExportFormat, runExport } from './commands/export'
 import { runRuns } from './commands/runs'
 import { runDataset } from './commands/dataset'
 import { createServices } from '../main/services/create-services'
@@ -23,6 +24,7 @@ Usage:
   cnn-workbench dataset inspect NAME|PATH [--json]
   cnn-workbench dataset import PATH [--name NAME] [--json]
   cnn-workbench presets [--json]
+  cnn-workbench export (--preset NAME | --model FILE) --format pytorch|keras [--out FILE]
   cnn-workbench runs [--json]
 
 Presets: ${PRESETS.map((p) => p.id).join(', ')}
@@ -63,6 +65,13 @@ export async function main(argv: string[]): Promise<number> {
           out.event({ id: p.id, title: p.title, note: p.note })
           out.text(`${p.id.padEnd(14)} ${p.title}`)
         }
+        return 0
+      }
+      case 'export': {
+        const { values } = parseFlags(rest, { preset: { type: 'string' }, model: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } })
+        const format = parseExportFormat(stringFlag(values, 'format'))
+        const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
+        await runExport(spec, format, stringFlag(values, 'out'), out)
         return 0
       }
       case 'train': {
