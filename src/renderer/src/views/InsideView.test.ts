@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { mountApp } from '../testing/mount-app'
+import { FakeWorkbench } from '../testing/fake-workbench'
+import { getPreset } from '../../../shared/model/presets'
+import type { RunRecord } from '../../../shared/contract/types'
+import { hyperSchema } from '../../../shared/hyper'
+
+function run(overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: 'run-7',
+    createdAt: '2026-11-24T12:00:00.000Z',
+    status: 'completed',
+    spec: getPreset('lenet').spec,
+    dataset: 'mnist',
+    hyper: hyperSchema.parse({}),
+    backend: 'wasm',
+    params: 106_154,
+    epochsDone: 1,
+    test: { testAccuracy: 0.97, testLoss: 0.1, testCount: 10_000 },
+    error: null,
+    ...overrides
+  } as RunRecord
+}
+
+async function openInside(runs: RunRecord[]) {
+  const api = new FakeWorkbench()
+  api.runs.list = async () => runs
+  const { wrapper } = await mountApp(api)
+  await wrapper.get('[data-testid=tab-inside]').trigger('click')
+  await flushPromises()
+  return { wrapper, api }
+}
+
+describe('Inside view', () => {
+  it('says clearly when there is no trained run yet, and keeps the playground usable', async () => {
+    const { wrapper } = await openInside([run({ status: 'failed', epochsDone: 0 })])
+    expect(wrapper.get('[data-testid=inside-no-run]').text()).toMatch(/No trained run yet/)
+    await wrapper.get('[data-testid=inside-tab-conv]').trigger('click')
+    const kernel = wrapper.get('[data-testid=conv-kernel]')
+    await kernel.setValue('1 2 3')
+    expect(wrapper.get('[data-testid=conv-error]').text()).toMatch(/9 numbers/)
+    wrapper.unmount()
+  })
+
+  it('shows every layer of the latest run: 6 maps for lenet’s first conv, and enlarges one on click', async () => {
+    const { wrapper, api } = await openInside([run()])
+    await wrapper.get('[data-testid=inside-tab-maps]').trigger('click')
+    await flushPromises()
+    expect(api.inspectFake.calls.find((c) => c.method === 'activations')?.request).toEqual({ runId: 'run-7', input: { kind: 'test', index: 0 } })
+    expect(wrapper.findAll('[data-testid=layer-0] [data-testid=feature-map]')).toHaveLength(6)
+    expect(wrapper.findAll('[data-testid=layer-2] [data-testid=feature-map]')).toHaveLength(16)
+    expect(wrapper.get('[data-testid=maps-predicted]').text()).toBe('3')
+    await wrapper.get('[data-testid=layer-0] [data-testid=feature-map]').trigger('click')
+    expect(wrapper.find('[data-testid=enlarged-map]').exists()).toBe(true)
+    wrapper.unmount()
+  })
+
+  it('lays out one kernel per filter and input channel, and shows the numbers of a hovered one', async () => {
+    const { wrapper } = await openInside([run()])
+    await wrapper.get('[data-testid=inside-tab-filters]').trigger('click')
+    await flushPromises()
+    expect(wrapper.findAll('[data-testid=filters-layer-0] [data-testid=filter-kernel]')).toHaveLength(6)
+    // 16 filters × 6 input channels in the second conv layer.
+    expect(wrapper.findAll('[data-testid=filters-layer-2] [data-testid=filter-kernel]')).toHaveLength(96)
+    await wrapper.get('[data-testid=filters-layer-0] .kernel').trigger('mouseenter')
+    expect(wrapper.get('[data-testid=kernel-zoom]').findAll('td')).toHaveLength(9)
+    wrapper.unmount()
+  })
+
+  it('starts a t-SNE map, draws streamed layouts, shows the result and can cancel', async () => {
+    const { wrapper, api } = await openInside([run()])
+    await wrapper.get('[data-testid=inside-tab-embed]').trigger('click')
+    expect((wrapper.get('[data-testid=embed-layer]').element as HTMLSelectElement).value).toBe('6')
+    await wrapper.get('[data-testid=embed-start]').trigger('submit')
+    await flushPromises()
+    expect(api.inspectFake.calls.find((c) => c.method === 'embed')?.request).toMatchObject({ runId: 'run-7', layer: 6, method: 'tsne', points: 2000 })
+    api.inspectFake.emitEmbed({ jobId: 'job-1', state: 'running', phase: 'optimizing', done: 10, total: 1000, points: [[0, 0], [1, 1], [2, 0]] })
+    await flushPromises()
+    expect(wrapper.get('[data-testid=embed-plot]').attributes('data-points')).toBe('3')
+    await wrapper.get('[data-testid=embed-cancel]').trigger('click')
+    expect(api.inspectFake.calls.some((c) => c.method === 'cancelEmbed')).toBe(true)
+    api.inspectFake.emitEmbed({
+      jobId: 'job-1',
+      state: 'done',
+      result: { points: [[0, 0], [1, 1], [2, 0], [3, 3]], labels: [0, 1, 0, 1], layer: 6, method: 'tsne', dims: 84, neighbourAgreement: 0.93, seconds: 2, dataset: 'mnist', classes: ['0', '1'] }
+    })
+    await flushPromises()
+    expect(wrapper.get('[data-testid=embed-plot]').attributes('data-points')).toBe('4')
+    expect(wrapper.get('[data-testid=embed-summary]').text()).toMatch(/4 test images/)
+    wrapper.unmount()
+  })
+
+  it('warns that a CIFAR-sized model cannot read a drawing', async () => {
+    const spec = { ...getPreset('cifar-convnet').spec }
+    const { wrapper } = await openInside([run({ spec, dataset: 'cifar-10' })])
+    expect(wrapper.get('[data-testid=draw-incompatible]').text()).toMatch(/3 × 32 × 32/)
+    wrapper.unmount()
+  })
+})
