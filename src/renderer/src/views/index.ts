@@ -2,6 +2,7 @@ import type { Component } from 'vue'
 import ModelView from './ModelView.vue'
 import TrainView from './TrainView.vue'
 import DataView from './DataView.vue'
+import DataView from './DataView.vue'
 import RunsView from './RunsView.vue'
 import InsideView from './InsideView.vue'
 
@@ -15,6 +16,7 @@ export interface ViewEntry {
 /** The workbench's views, in tab order. */
 export const VIEWS: ViewEntry[] = [
   { id: 'train', label: 'Train', component: TrainView },
+  { id: 'data', label: 'Data', component: DataView },
   { id: 'data', label: 'Data', component: DataView },
   { id: 'model', label: 'Model', component: ModelView },
   { id: 'runs', label: 'Runs', component: RunsView },
