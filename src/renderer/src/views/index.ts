@@ -2,7 +2,6 @@ import type { Component } from 'vue'
 import ModelView from './ModelView.vue'
 import TrainView from './TrainView.vue'
 import DataView from './DataView.vue'
-import DataView from './DataView.vue'
 import RunsView from './RunsView.vue'
 import InsideView from './InsideView.vue'
 
@@ -16,7 +15,6 @@ export interface ViewEntry {
 /** The workbench's views, in tab order. */
 export const VIEWS: ViewEntry[] = [
   { id: 'train', label: 'Train', component: TrainView },
-  { id: 'data', label: 'Data', component: DataView },
   { id: 'data', label: 'Data', component: DataView },
   { id: 'model', label: 'Model', component: ModelView },
   { id: 'runs', label: 'Runs', component: RunsView },
