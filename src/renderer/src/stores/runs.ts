@@ -22,6 +22,16 @@ function decodeBase64(text: string): Uint8Array {
   return out
 }
 
+/** How a run is called in lists, legends and tables: its name, or its model and start time. */
+export function runLabel(r: RunRecord): string {
+  if (r.name) return r.name
+  const d = new Date(r.createdAt)
+  const time = Number.isNaN(d.getTime())
+    ? r.id
+    : d.toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  return `${r.spec.name}, ${time}`
+}
+
 /** A run's test accuracy for sorting; runs without one sort last. */
 const accuracyOf = (r: RunRecord): number => r.test?.testAccuracy ?? -1
 

@@ -16,8 +16,8 @@ afterEach(() => {
 async function openRuns(): Promise<{ wrapper: VueWrapper; api: FakeWorkbench }> {
   const api = new FakeWorkbench()
   api.runsFake.records = [
-    fakeRun({ id: 'run-a', createdAt: '2025-01-01T10:00:00Z', params: 106_154, test: { testAccuracy: 0.91, testLoss: 0.3, testCount: 100 } }),
-    fakeRun({ id: 'run-b', createdAt: '2025-01-03T10:00:00Z', params: 50_000, test: { testAccuracy: 0.97, testLoss: 0.1, testCount: 100 }, hyper: { ...fakeRun().hyper, learningRate: 0.01 } }),
+    fakeRun({ id: 'run-a', name: 'Baseline', createdAt: '2025-01-01T10:00:00Z', params: 106_154, test: { testAccuracy: 0.91, testLoss: 0.3, testCount: 100 } }),
+    fakeRun({ id: 'run-b', name: 'Higher LR', createdAt: '2025-01-03T10:00:00Z', params: 50_000, test: { testAccuracy: 0.97, testLoss: 0.1, testCount: 100 }, hyper: { ...fakeRun().hyper, learningRate: 0.01 } }),
     fakeRun({ id: 'run-c', createdAt: '2025-01-02T10:00:00Z', params: 200_000, test: null, status: 'stopped' })
   ]
   api.runsFake.metrics.set('run-a', fakeMetrics(2, 0.8))
@@ -81,7 +81,7 @@ describe('Runs view', () => {
     await checks[2].setValue(true)
     await flushPromises()
     expect(byId(wrapper, 'compare-panel').exists()).toBe(true)
-    expect(byId(wrapper, 'compare-accuracy-chart').attributes('aria-label')).toContain('run-b, run-a')
+    expect(byId(wrapper, 'compare-accuracy-chart').attributes('aria-label')).toContain('Higher LR, Baseline')
     const labels = wrapper.findAll('[data-testid="diff-row"]').map((r) => r.find('th').text())
     expect(labels).toContain('Learning rate')
     expect(labels).toContain('Parameters')
@@ -109,7 +109,7 @@ describe('Runs view', () => {
     await byId(wrapper, 'cell-3-4').trigger('click')
     await flushPromises()
     expect(api.runsFake.imageRequests.at(-1)).toEqual({ name: 'mnist', split: 'test', indices: [39] })
-    expect(byId(wrapper, 'cell-images').text()).toContain('1 images of 3 the model took for 4')
+    expect(byId(wrapper, 'cell-images').text()).toContain('1 image of 3 the model took for 4')
     expect(byId(wrapper, 'cell-images').findAll('[data-testid="sample-image"]')).toHaveLength(1)
     await byId(wrapper, 'cell-5-5').trigger('click')
     await flushPromises()
