@@ -11,7 +11,8 @@ const FLAG_OF: Record<string, string> = {
   validationSplit: '--val-split',
   seed: '--seed',
   optimizer: '--optimizer',
-  backend: '--backend'
+  backend: '--backend',
+  normalization: '--normalize'
 }
 
 export const TRAIN_OPTIONS = {
@@ -26,6 +27,8 @@ export const TRAIN_OPTIONS = {
   'val-split': { type: 'string' },
   backend: { type: 'string' },
   seed: { type: 'string' },
+  normalize: { type: 'string' },
+  stratify: { type: 'boolean' },
   json: { type: 'boolean' }
 } as const
 
@@ -74,7 +77,9 @@ export function hyperFromFlags(v: Flags['values']): Hyper {
     validationSplit: numberFlag(str('val-split'), '--val-split'),
     seed: numberFlag(str('seed'), '--seed'),
     optimizer: str('optimizer'),
-    backend: str('backend')
+    backend: str('backend'),
+    normalization: str('normalize'),
+    subset: v.stratify === true ? 'stratified' : undefined
   }
   const defined = Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined))
   const parsed = hyperSchema.safeParse(defined)

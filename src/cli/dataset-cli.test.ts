@@ -57,4 +57,12 @@ describe('cnn-workbench dataset', () => {
     expect(String(r.lines.at(-1)?.message)).toContain('nothing-here')
     expect(cli('dataset', 'export', 'x', '--json').lines.at(-1)).toMatchObject({ code: 'BAD_REQUEST' })
   })
+
+  it('train --normalize refuses an unknown choice and names the flag', () => {
+    const r = cli('train', '--preset', 'lenet', '--dataset', 'mnist', '--normalize', 'zscore', '--json')
+    expect(r.code).toBe(1)
+    expect(r.lines.at(-1)).toMatchObject({ event: 'error', code: 'BAD_REQUEST' })
+    expect(String(r.lines.at(-1)?.message)).toMatch(/--normalize/)
+    expect(String(r.lines.at(-1)?.message)).toMatch(/dataset/)
+  })
 })

@@ -6,6 +6,11 @@ export type BackendName = z.infer<typeof backendNameSchema>
 export const backendChoiceSchema = z.enum(['auto', ...BACKENDS])
 export type BackendChoice = z.infer<typeof backendChoiceSchema>
 
+/** How pixel values are scaled before training; `unit` (÷ 255) is what every run did before. */
+export const NORMALIZATIONS = ['none', 'unit', 'centered', 'dataset', 'sample'] as const
+export const normalizationSchema = z.enum(NORMALIZATIONS)
+export type Normalization = z.infer<typeof normalizationSchema>
+
 export const optimizerSchema = z.enum(['sgd', 'momentum', 'adam', 'rmsprop'])
 export type OptimizerName = z.infer<typeof optimizerSchema>
 
@@ -24,7 +29,10 @@ export const hyperSchema = z.strictObject({
   /** Fraction of the training set held out for validation; never the test set. */
   validationSplit: z.number().min(0).max(0.9).default(0.1),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
-  backend: backendChoiceSchema.default('auto')
+  backend: backendChoiceSchema.default('auto'),
+  normalization: normalizationSchema.default('unit'),
+  /** How `limit` and the validation split pick samples: file order, or in proportion per class. */
+  subset: z.enum(['first', 'stratified']).default('first')
 })
 export type Hyper = z.infer<typeof hyperSchema>
 export type HyperInput = z.input<typeof hyperSchema>

@@ -93,7 +93,9 @@ describe('training', () => {
         limit: 1000,
         validationSplit: 0.2,
         seed: DEFAULT_HYPER.seed,
-        backend: 'cpu'
+        backend: 'cpu',
+        normalization: 'unit',
+        subset: 'first'
       }
     })
     expect(isProxy(payload)).toBe(false)

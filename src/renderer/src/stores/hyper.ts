@@ -5,6 +5,7 @@ import {
   hyperSchema,
   type BackendChoice,
   type Hyper,
+  type Normalization,
   type OptimizerName
 } from '../../../shared/hyper'
 
@@ -19,6 +20,9 @@ export interface HyperDraft {
   /** The validation split as a percentage, as the learner types it. */
   validationPercent: number | ''
   backend: BackendChoice
+  normalization: Normalization
+  /** Stratified subset and validation split: every class in proportion. */
+  stratified: boolean
 }
 export type HyperField = keyof HyperDraft
 
@@ -30,7 +34,9 @@ const HINTS: Record<HyperField, string> = {
   epochs: 'Use a whole number from 1 to 1,000.',
   limit: 'Leave it empty to use every training image, or enter a whole number of at least 1.',
   validationPercent: 'Use a percentage from 0 to 90.',
-  backend: 'Choose one of the listed backends.'
+  backend: 'Choose one of the listed backends.',
+  normalization: 'Choose one of the listed normalizations.',
+  stratified: 'Tick or untick the box.'
 }
 
 const FIELD_OF_KEY: Partial<Record<keyof Hyper, HyperField>> = {
@@ -40,7 +46,9 @@ const FIELD_OF_KEY: Partial<Record<keyof Hyper, HyperField>> = {
   epochs: 'epochs',
   limit: 'limit',
   validationSplit: 'validationPercent',
-  backend: 'backend'
+  backend: 'backend',
+  normalization: 'normalization',
+  subset: 'stratified'
 }
 
 const REQUIRED: HyperField[] = ['learningRate', 'batchSize', 'epochs', 'validationPercent']
@@ -53,7 +61,9 @@ export const FIELD_NAMES: Record<HyperField, string> = {
   epochs: 'epochs',
   limit: 'training subset size',
   validationPercent: 'validation split',
-  backend: 'backend'
+  backend: 'backend',
+  normalization: 'normalization',
+  stratified: 'stratified subset'
 }
 
 function num(v: number | ''): number | undefined {
@@ -69,7 +79,9 @@ export const useHyperStore = defineStore('hyper', () => {
     epochs: DEFAULT_HYPER.epochs,
     limit: DEFAULT_HYPER.limit ?? '',
     validationPercent: Math.round(DEFAULT_HYPER.validationSplit * 100),
-    backend: DEFAULT_HYPER.backend
+    backend: DEFAULT_HYPER.backend,
+    normalization: DEFAULT_HYPER.normalization,
+    stratified: DEFAULT_HYPER.subset === 'stratified'
   })
 
   const validation = computed(() => {
@@ -86,7 +98,9 @@ export const useHyperStore = defineStore('hyper', () => {
       limit: num(draft.limit),
       validationSplit: vp === undefined ? undefined : vp / 100,
       seed: DEFAULT_HYPER.seed,
-      backend: draft.backend
+      backend: draft.backend,
+      normalization: draft.normalization,
+      subset: draft.stratified ? 'stratified' : 'first'
     })
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
