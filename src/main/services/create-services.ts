@@ -69,6 +69,10 @@ export function createServices(opts: ServiceOptions): Services {
     'runs:delete': (req) => library.delete(req.runId),
     'runs:restore': (req) => library.restore(req.runId),
     'runs:evaluation': (req) => evaluations.get(req.runId),
+    'runs:cancelEvaluation': async (req) => {
+      evaluations.cancel(req.runId)
+      return { ok: true as const }
+    },
     'datasets:images': (req) => library.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),

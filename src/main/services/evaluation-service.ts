@@ -86,7 +86,13 @@ export class EvaluationService {
     const raw = await this.engine.call(
       'evaluate',
       { runId, runDir: this.runs.dir(runId), dataset, seed: record.hyper.seed },
-      { signal }
+      {
+        signal,
+        onProgress: (p) => {
+          const { done, total } = p as { done: number; total: number }
+          this.emit('training:evaluation', { runId, progress: { done, total } })
+        }
+      }
     )
     const parsed = evaluationSchema.safeParse(raw)
     if (!parsed.success) throw new WorkbenchError('INTERNAL', 'The engine sent a malformed evaluation.')

@@ -72,6 +72,7 @@ export const requests = {
   'runs:delete': { request: runRefSchema, response: ok },
   'runs:restore': { request: runRefSchema, response: runRecordSchema },
   'runs:evaluation': { request: runRefSchema, response: evaluationSchema },
+  'runs:cancelEvaluation': { request: runRefSchema, response: ok },
   'datasets:images': { request: imagesRequestSchema, response: imagesSchema },
   'inspect:predict': { request: predictRequestSchema, response: predictionResultSchema },
   'inspect:activations': { request: inspectRequestSchema, response: activationsSchema },

@@ -46,6 +46,7 @@ export interface WorkbenchApi {
     delete(request: RequestOf<'runs:delete'>): Promise<ResponseOf<'runs:delete'>>
     restore(request: RequestOf<'runs:restore'>): Promise<ResponseOf<'runs:restore'>>
     evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
+    cancelEvaluation(request: RequestOf<'runs:cancelEvaluation'>): Promise<ResponseOf<'runs:cancelEvaluation'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
   }
   inspect: {
@@ -114,6 +115,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       delete: call('runs:delete'),
       restore: call('runs:restore'),
       evaluation: call('runs:evaluation'),
+      cancelEvaluation: call('runs:cancelEvaluation'),
       onEvaluation: on('training:evaluation')
     },
     inspect: {

@@ -77,9 +77,11 @@ export const runNotesSchema = z.strictObject({
   notes: z.string().max(MAX_RUN_NOTES_CHARS)
 })
 
-/** Emitted when a finished run's evaluation is stored, or could not be made. */
+/** Emitted while a run is evaluated (progress), when its evaluation is stored, or when it failed. */
 export const evaluationEventSchema = z.object({
   runId: runIdSchema,
+  /** Test images scored so far. */
+  progress: z.object({ done: z.number().int(), total: z.number().int() }).optional(),
   evaluation: evaluationSchema.optional(),
   error: errorInfoSchema.optional()
 })

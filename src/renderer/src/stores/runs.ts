@@ -53,6 +53,8 @@ export const useRunsStore = defineStore('runs', () => {
   const evaluation = shallowRef<Evaluation | null>(null)
   const evaluationLoading = ref(false)
   const evaluationError = shallowRef<ErrorInfo | null>(null)
+  /** Test images scored so far while an evaluation runs. */
+  const evaluationProgress = shallowRef<{ done: number; total: number } | null>(null)
   let unsubscribers: Array<() => void> = []
 
   const sorted = computed(() => {
@@ -161,6 +163,7 @@ export const useRunsStore = defineStore('runs', () => {
     evaluationRunId.value = runId
     evaluation.value = null
     evaluationError.value = null
+    evaluationProgress.value = null
     evaluationLoading.value = true
     try {
       const result = await api.runs.evaluation({ runId })
@@ -172,7 +175,19 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
+  /** Stops the evaluation in progress; the panel then says it was cancelled. */
+  async function cancelEvaluation(): Promise<void> {
+    const runId = evaluationRunId.value
+    if (!runId || !evaluationLoading.value) return
+    try {
+      await api.runs.cancelEvaluation({ runId })
+    } catch (err) {
+      alerts.report(err, 'Could not cancel the evaluation')
+    }
+  }
+
   function closeEvaluation(): void {
+    void cancelEvaluation()
     evaluationRunId.value = null
     evaluation.value = null
     evaluationError.value = null
@@ -208,6 +223,7 @@ export const useRunsStore = defineStore('runs', () => {
         if (e.status !== 'starting' && e.status !== 'running') void load()
       }),
       api.runs.onEvaluation((e) => {
+        if (e.progress && e.runId === evaluationRunId.value) evaluationProgress.value = e.progress
         if (e.evaluation && e.runId === evaluationRunId.value) {
           evaluation.value = e.evaluation
           evaluationError.value = null
@@ -236,6 +252,7 @@ export const useRunsStore = defineStore('runs', () => {
     evaluation,
     evaluationLoading,
     evaluationError,
+    evaluationProgress,
     sortBy,
     load,
     rename,
@@ -246,6 +263,7 @@ export const useRunsStore = defineStore('runs', () => {
     loadMetrics,
     openEvaluation,
     closeEvaluation,
+    cancelEvaluation,
     testImages,
     dispose
   }

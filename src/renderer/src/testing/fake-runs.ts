@@ -98,6 +98,14 @@ export class FakeRuns {
   metrics = new Map<string, EpochMetrics[]>()
   readonly imageRequests: ImagesRequest[] = []
   readonly evaluationListeners = new Set<Listener>()
+  /** When set, runs.evaluation waits for finishEvaluation or a cancel. */
+  holdEvaluation = false
+  finishEvaluation: (() => void) | null = null
+  private cancelPending: (() => void) | null = null
+
+  emitEvaluation(e: EvaluationEvent): void {
+    for (const l of this.evaluationListeners) l(e)
+  }
 
   private find(runId: string): RunRecord {
     const r = this.records.find((x) => x.id === runId)
@@ -128,7 +136,20 @@ export class FakeRuns {
       this.records = [...this.records, r]
       return r
     },
-    evaluation: async ({ runId }) => fakeEvaluation(this.find(runId).id),
+    evaluation: async ({ runId }) => {
+      this.find(runId)
+      if (this.holdEvaluation) {
+        await new Promise<void>((resolve, reject) => {
+          this.finishEvaluation = resolve
+          this.cancelPending = () => reject(new WorkbenchError('CANCELLED', 'The evaluation was cancelled.'))
+        })
+      }
+      return fakeEvaluation(runId)
+    },
+    cancelEvaluation: async () => {
+      this.cancelPending?.()
+      return { ok: true }
+    },
     onEvaluation: (listener) => {
       this.evaluationListeners.add(listener)
       return () => {

@@ -123,4 +123,18 @@ describe('Runs view', () => {
     await flushPromises()
     expect(order(wrapper)[0]).toBe('run-d')
   })
+
+  it('shows evaluation progress and cancels it', async () => {
+    const { wrapper, api } = await openRuns()
+    api.runsFake.holdEvaluation = true
+    await wrapper.findAll('[data-testid="open-evaluation"]')[0].trigger('click')
+    await flushPromises()
+    api.runsFake.emitEvaluation({ runId: 'run-b', progress: { done: 3000, total: 10_000 } })
+    await flushPromises()
+    expect(byId(wrapper, 'evaluation-loading').text()).toContain('3,000 of 10,000')
+    await byId(wrapper, 'cancel-evaluation').trigger('click')
+    await flushPromises()
+    expect(byId(wrapper, 'evaluation-loading').exists()).toBe(false)
+    expect(byId(wrapper, 'evaluation-error').text()).toContain('cancelled')
+  })
 })
