@@ -3,9 +3,15 @@ import type { LoadedDataset, SplitData } from '../main/datasets/types'
 
 /** A split held on the backend as float images [n, h, w, c] in [0, 1] and int32 labels. */
 export interface SplitTensors {
-  images: tf.Tensor4D
+  /** Uploaded on first use when the split is shared, so threaded runs never hold two copies. */
+  readonly images: tf.Tensor4D
   labels: tf.Tensor1D
   count: number
+  /** [height, width, channels] of one image. */
+  imageShape: [number, number, number]
+  /** The same samples in shared memory for gradient worker threads; null unless asked for. */
+  shared: { images: Float32Array; labels: Int32Array } | null
+  dispose(): void
 }
 
 /** Which training samples train and which validate; the test split is never among them. */
@@ -61,8 +67,23 @@ export function planSplit(trainCount: number, validationSplit: number, seed: num
   return { train, validation }
 }
 
-/** Uploads the chosen samples of a split as one float tensor, scaled to [0, 1]. */
-export function toTensors(split: SplitData, shape: [number, number, number], indices?: Int32Array): SplitTensors {
+/** One byte per pixel to floats in [0, 1]: one pass, no per-sample work. */
+function toFloats(bytes: Uint8Array, shared: boolean): Float32Array {
+  const out = shared ? new Float32Array(new SharedArrayBuffer(bytes.length * 4)) : new Float32Array(bytes.length)
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255
+  return out
+}
+
+/**
+ * Builds the chosen samples of a split as one float tensor scaled to [0, 1]. With `share`, the
+ * floats live in shared memory for worker threads and the tensor is uploaded only if used.
+ */
+export function toTensors(
+  split: SplitData,
+  shape: [number, number, number],
+  indices?: Int32Array,
+  share = false
+): SplitTensors {
   const [c, h, w] = shape
   const size = h * w * c
   const count = indices ? indices.length : split.count
@@ -72,13 +93,25 @@ export function toTensors(split: SplitData, shape: [number, number, number], ind
     bytes = new Uint8Array(count * size)
     for (let i = 0; i < count; i++) bytes.set(split.images.subarray(indices[i] * size, (indices[i] + 1) * size), i * size)
   }
-  const labels = new Int32Array(count)
-  for (let i = 0; i < count; i++) labels[i] = split.labels[indices ? indices[i] : i]
-  return tf.tidy(() => ({
-    images: tf.div(tf.tensor4d(bytes, [count, h, w, c], 'float32'), 255) as tf.Tensor4D,
-    labels: tf.tensor1d(labels, 'int32'),
-    count
-  }))
+  const labelValues = share ? new Int32Array(new SharedArrayBuffer(count * 4)) : new Int32Array(count)
+  for (let i = 0; i < count; i++) labelValues[i] = split.labels[indices ? indices[i] : i]
+  const floats = toFloats(bytes, share)
+  let images: tf.Tensor4D | null = share ? null : tf.tensor4d(floats, [count, h, w, c])
+  const labels = tf.tensor1d(labelValues, 'int32')
+  return {
+    get images() {
+      images ??= tf.tensor4d(floats, [count, h, w, c])
+      return images
+    },
+    labels,
+    count,
+    imageShape: [h, w, c],
+    shared: share ? { images: floats, labels: labelValues } : null,
+    dispose() {
+      images?.dispose()
+      labels.dispose()
+    }
+  }
 }
 
 /** Everything the trainer needs from a dataset, on the backend. */
@@ -90,9 +123,12 @@ export interface TrainingData {
   dispose(): void
 }
 
-/** Builds the train, validation and test tensors for a job. */
-export function prepareData(ds: LoadedDataset, plan: SplitPlan): TrainingData {
-  const train = toTensors(ds.train, ds.shape, plan.train)
+/**
+ * Builds the train, validation and test tensors for a job; `shareTrain` keeps the training
+ * images in shared memory for gradient worker threads.
+ */
+export function prepareData(ds: LoadedDataset, plan: SplitPlan, shareTrain = false): TrainingData {
+  const train = toTensors(ds.train, ds.shape, plan.train, shareTrain)
   const validation = plan.validation.length > 0 ? toTensors(ds.train, ds.shape, plan.validation) : null
   const test = toTensors(ds.test, ds.shape)
   const all = [train, validation, test]
@@ -102,10 +138,7 @@ export function prepareData(ds: LoadedDataset, plan: SplitPlan): TrainingData {
     test,
     numClasses: ds.classes.length,
     dispose() {
-      for (const s of all) {
-        s?.images.dispose()
-        s?.labels.dispose()
-      }
+      for (const s of all) s?.dispose()
     }
   }
 }

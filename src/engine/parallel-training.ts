@@ -57,18 +57,23 @@ export async function startParallelTraining(
   data: TrainingData,
   threads: number
 ): Promise<ParallelTrainer> {
-  const { count } = data.train
-  const [, h, w, c] = data.train.images.shape
-  const images = new Float32Array(new SharedArrayBuffer(count * h * w * c * 4))
-  images.set(await data.train.images.data())
-  const labels = new Int32Array(new SharedArrayBuffer(count * 4))
-  labels.set(await data.train.labels.data())
+  const { count, imageShape } = data.train
+  const [h, w, c] = imageShape
+  // Prepared for threads, the split is already in shared memory; otherwise copy it there once.
+  let shared = data.train.shared
+  if (!shared) {
+    const images = new Float32Array(new SharedArrayBuffer(count * h * w * c * 4))
+    images.set(await data.train.images.data())
+    const labels = new Int32Array(new SharedArrayBuffer(count * 4))
+    labels.set(await data.train.labels.data())
+    shared = { images, labels }
+  }
   return createParallelTrainer({
     workers: threads - 1,
     backend: tf.getBackend() as Hyper['backend'],
     model: asGradientModel(model),
     modelInit: init,
-    data: { images, imageShape: [h, w, c], labels, numClasses: data.numClasses },
+    data: { ...shared, imageShape: [h, w, c], numClasses: data.numClasses },
     workerPath: gradientWorkerPath(),
     optimizer: { name: hyper.optimizer, learningRate: hyper.learningRate }
   })

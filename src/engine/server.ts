@@ -131,8 +131,8 @@ export class EngineServer {
       const chosen = await selectBackend(job.hyper.backend)
       this.backend = chosen.backend
       const plan = planSplit(ds.train.count, job.hyper.validationSplit, job.hyper.seed, job.hyper.limit)
-      data = prepareData(ds, plan)
       const threads = chooseThreads(job.spec, job.hyper, chosen.backend)
+      data = prepareData(ds, plan, threads > 1)
       this.send({
         type: 'started',
         runId: job.runId,

@@ -127,9 +127,15 @@ export async function train(
   const batchesPerEpoch = Math.ceil(n / batchSize)
   let parallel: ParallelTrainer | null = null
   try {
-    const threads = chooseThreads(spec, { ...hyper, batchSize }, tf.getBackend(), options.threads)
+    let threads = chooseThreads(spec, { ...hyper, batchSize }, tf.getBackend(), options.threads)
     if (threads > 1) {
-      parallel = await startParallelTraining(model, { spec, seed: hyper.seed, runTag }, hyper, data, threads)
+      try {
+        parallel = await startParallelTraining(model, { spec, seed: hyper.seed, runTag }, hyper, data, threads)
+      } catch (error) {
+        // Threads only speed training up; a worker that cannot start must not stop the run.
+        if (process.env.CNN_WORKBENCH_DEBUG) console.error(error)
+        threads = 1
+      }
     }
     const trainer = parallel
     const step: BatchStep = trainer ? (idx) => trainer.step(idx) : singleThreadStep(model, optimizer, data)

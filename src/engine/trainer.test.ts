@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { tf } from './tf'
+import { selectBackend } from './backends/select'
+import { planSplit, prepareData } from './data'
+import { train, type TrainerSink } from './trainer'
+import { getPreset } from '../shared/model/presets'
+import { hyperSchema, type HyperInput } from '../shared/hyper'
+import type { LoadedDataset } from '../main/datasets/types'
+import type { EpochMetrics } from '../shared/contract/types'
+
+const TRAIN_COUNT = 256
+const TEST_COUNT = 64
+const PIXELS = 28 * 28
+
+/** Random digits-shaped data: enough to run the real loop, not to learn anything. */
+function syntheticMnist(): LoadedDataset {
+  const split = (count: number, salt: number) => ({
+    images: Uint8Array.from({ length: count * PIXELS }, (_, i) => (i * 2654435761 + salt) % 251),
+    labels: Uint8Array.from({ length: count }, (_, i) => (i * 7 + salt) % 10),
+    count
+  })
+  return {
+    name: 'synthetic',
+    shape: [1, 28, 28],
+    classes: Array.from({ length: 10 }, (_, i) => String(i)),
+    train: split(TRAIN_COUNT, 1),
+    test: split(TEST_COUNT, 2)
+  }
+}
+
+interface Observed {
+  tensorsAfterEpoch: number[]
+  metrics: EpochMetrics[]
+  tensorsAfterRun: number
+  tensorsBefore: number
+  threads: number
+}
+
+async function run(hyper: HyperInput, threads?: number): Promise<Observed> {
+  const h = hyperSchema.parse({ epochs: 5, validationSplit: 0.25, ...hyper })
+  const ds = syntheticMnist()
+  const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), (threads ?? 1) > 1)
+  const tensorsBefore = tf.memory().numTensors
+  const tensorsAfterEpoch: number[] = []
+  const metrics: EpochMetrics[] = []
+  const sink: TrainerSink = {
+    progress: () => {},
+    epoch: (m) => {
+      metrics.push(m)
+      tensorsAfterEpoch.push(tf.memory().numTensors)
+    }
+  }
+  const result = await train(getPreset('lenet').spec, h, data, sink, { stopped: false }, 't', { threads })
+  const tensorsAfterRun = tf.memory().numTensors
+  data.dispose()
+  return { tensorsAfterEpoch, metrics, tensorsAfterRun, tensorsBefore, threads: result.threads }
+}
+
+describe('train', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  it.each([
+    ['one thread, batch 16', { batchSize: 16 }, 1],
+    ['two threads, batch 64', { batchSize: 64, optimizer: 'sgd', learningRate: 0.1 }, 2]
+  ] as const)('holds the same number of tensors after epoch 1 and epoch 5 (%s)', async (_, hyper, threads) => {
+    const seen = await run(hyper, threads)
+    expect(seen.threads).toBe(threads)
+    expect(seen.tensorsAfterEpoch).toHaveLength(5)
+    expect(seen.tensorsAfterEpoch[4]).toBe(seen.tensorsAfterEpoch[0])
+    // Model, optimizer state and every batch's tensors are released when the run ends.
+    expect(seen.tensorsAfterRun).toBe(seen.tensorsBefore)
+    expect(seen.metrics.every((m) => Number.isFinite(m.loss) && m.valAccuracy !== null)).toBe(true)
+  })
+
+  it('repeats a run exactly for the same seed, threaded or not', async () => {
+    for (const [hyper, threads] of [
+      [{ batchSize: 16, epochs: 2 }, 1],
+      [{ batchSize: 64, epochs: 2 }, 2]
+    ] as const) {
+      const a = await run(hyper, threads)
+      const b = await run(hyper, threads)
+      expect(b.metrics.map((m) => m.loss)).toEqual(a.metrics.map((m) => m.loss))
+      expect(b.metrics.map((m) => m.valAccuracy)).toEqual(a.metrics.map((m) => m.valAccuracy))
+    }
+  })
+
+  it('gives the same epoch accuracy on two threads as on one (same samples counted)', async () => {
+    const hyper = { batchSize: 64, epochs: 1, optimizer: 'sgd', learningRate: 0.01 } as const
+    const one = await run(hyper, 1)
+    const two = await run(hyper, 2)
+    expect(two.metrics[0].loss).toBeCloseTo(one.metrics[0].loss, 2)
+    expect(two.metrics[0].accuracy).toBeCloseTo(one.metrics[0].accuracy, 1)
+  })
+})
