@@ -9,8 +9,8 @@ const DEFAULT_DATASET = 'mnist'
 /** Why a dataset cannot be picked, in words a learner can act on; null when it can. */
 export function unavailableReason(d: DatasetInfo): string | null {
   if (d.available) return null
-  if (d.source === 'builtin-missing') return 'missing from this installation; reinstall the app'
-  return 'not downloaded or imported yet'
+  if (d.source === 'bundled') return 'missing from this installation; reinstall the app'
+  return 'not downloaded or imported yet; add it in the Data tab'
 }
 
 /** The datasets the app knows and the one the learner picked. */

@@ -4,6 +4,8 @@ import { WorkbenchError } from '../../../shared/contract/errors'
 import { FakeWorkbench } from '../testing/fake-workbench'
 import { mountApp } from '../testing/mount-app'
 import { SAMPLES_PER_PAGE } from '../stores/explorer'
+import { unavailableReason } from '../stores/datasets'
+import { FAKE_DATASETS } from '../testing/fake-workbench'
 
 let current: VueWrapper | null = null
 
@@ -130,5 +132,13 @@ describe('Data view', () => {
       /Could not reach .*import the files instead/
     )
     expect(wrapper.find('[data-testid="download-cancel-fashion-mnist"]').exists()).toBe(false)
+  })
+
+  it('points at the Data tab for a dataset that is not there yet, and at reinstalling for MNIST', () => {
+    const base = FAKE_DATASETS[0]
+    expect(unavailableReason({ ...base, available: false, source: 'builtin-missing' })).toMatch(
+      /not downloaded or imported yet; add it in the Data tab/
+    )
+    expect(unavailableReason({ ...base, available: false, source: 'bundled' })).toMatch(/reinstall/)
   })
 })
