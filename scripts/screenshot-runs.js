@@ -53,7 +53,17 @@ async function main() {
     await page.getByTestId('run-row').nth(1).waitFor()
     await page.getByTestId('open-evaluation').nth(1).click()
     await page.getByTestId('evaluation-panel').waitFor({ timeout: 120000 })
-    await page.getByTestId('cell-4-9').click()
+    // Open the biggest mistake cell: the confusion a learner would look at first.
+    const cell = await page.evaluate(() => {
+      let best = { id: '', n: -1 }
+      for (const el of document.querySelectorAll('[data-testid^="cell-"]')) {
+        const [t, p] = el.getAttribute('data-testid').split('-').slice(1)
+        const n = Number(el.textContent)
+        if (t !== p && n > best.n) best = { id: el.getAttribute('data-testid'), n }
+      }
+      return best.id
+    })
+    await page.getByTestId(cell).click()
     await page.getByTestId('cell-images').getByTestId('sample-image').first().waitFor()
     await page.waitForTimeout(500)
     await page.getByTestId('evaluation-panel').screenshot({ path: join(outDir, 'evaluation.png') })
