@@ -129,7 +129,12 @@ export const useExplorerStore = defineStore('explorer', () => {
       await datasets.load()
       datasets.selectedName = info.name
     } catch (err) {
-      downloads.value = { ...downloads.value, [target]: { ...idle(), error: toErrorInfo(err) } }
+      const info = toErrorInfo(err)
+      const outcome: TransferState =
+        info.code === 'CANCELLED'
+          ? { ...idle(), done: 'Download cancelled; nothing was kept.' }
+          : { ...idle(), error: info }
+      downloads.value = { ...downloads.value, [target]: outcome }
     }
   }
 

@@ -141,4 +141,17 @@ describe('Data view', () => {
     )
     expect(unavailableReason({ ...base, available: false, source: 'bundled' })).toMatch(/reinstall/)
   })
+
+  it('reports a cancelled download as cancelled, not as an error', async () => {
+    const api = new FakeWorkbench()
+    api.downloadError = new WorkbenchError('CANCELLED', 'The download was cancelled.')
+    const { wrapper } = await openData(api)
+    await byId(wrapper, 'download-cifar-10').trigger('click')
+    await flushPromises()
+    await byId(wrapper, 'download-cancel-cifar-10').trigger('click')
+    api.finishDownload?.()
+    await flushPromises()
+    expect(wrapper.find('[data-testid="download-error-cifar-10"]').exists()).toBe(false)
+    expect(wrapper.text()).toContain('Download cancelled; nothing was kept.')
+  })
 })
