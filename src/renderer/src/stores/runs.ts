@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../../../shared/contract/errors'
 import { toErrorInfo } from '../../../shared/contract/errors'
 import { useWorkbench } from '../api/workbench'
 import { useAlertsStore } from './alerts'
+import { decodeBase64 } from '../components/data/pixels'
 
 export type RunSortKey = 'date' | 'accuracy' | 'params'
 
@@ -13,13 +14,6 @@ export type RunSortKey = 'date' | 'accuracy' | 'params'
 export interface TestImages {
   shape: [number, number, number]
   pixels: Map<number, Uint8Array>
-}
-
-function decodeBase64(text: string): Uint8Array {
-  const bin = atob(text)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
 }
 
 /** How a run is called in lists, legends and tables: its name, or its model and start time. */
