@@ -10,6 +10,9 @@ import type { WeightTensor } from '../shared/engine-protocol'
 /** Folder of a run that holds its latest checkpoint (see RunStore.writeCheckpoint). */
 export const MODEL_DIR = 'model'
 
+/** Numbers the models built from checkpoints: variable names must be unique in the engine. */
+let modelsBuilt = 0
+
 /** A checkpoint read from disk: the model's spec, the epoch it was saved after, its weights. */
 export interface Checkpoint {
   spec: ModelSpec
@@ -71,7 +74,7 @@ export async function readCheckpoint(runDir: string): Promise<Checkpoint> {
  * names carry the run id of training, so they do not match a freshly built model's.
  */
 export function modelFromCheckpoint(ckpt: Checkpoint, seed = 0): BuiltModel {
-  const model = buildModel(ckpt.spec, seed, 'eval')
+  const model = buildModel(ckpt.spec, seed, `checkpoint${modelsBuilt++}`)
   try {
     if (model.variables.length !== ckpt.weights.length) {
       throw new WorkbenchError(

@@ -23,7 +23,7 @@ describe('checkpoint loading and test-split evaluation', () => {
     const hyper = hyperSchema.parse({ epochs: 1, limit: 1000, validationSplit: 0 })
     const done = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        if (events.some((e) => e.channel === 'training:evaluation')) {
+        if (events.some((e) => e.channel === 'training:evaluation' && !(e.payload as EventOf<'training:evaluation'>).progress)) {
           clearInterval(timer)
           resolve()
         }
@@ -37,7 +37,10 @@ describe('checkpoint loading and test-split evaluation', () => {
   it('stores an evaluation whose matrix, per-class accuracy and test accuracy agree', async () => {
     const runId = await trainSmall()
     const record = await services.runs.read(runId)
-    const event = events.find((e) => e.channel === 'training:evaluation')?.payload as EventOf<'training:evaluation'>
+    const evaluationEvents = events.filter((e) => e.channel === 'training:evaluation').map((e) => e.payload as EventOf<'training:evaluation'>)
+    // Progress while scoring, then the stored evaluation.
+    expect(evaluationEvents.at(-2)?.progress).toEqual({ done: 10_000, total: 10_000 })
+    const event = evaluationEvents.at(-1)!
     expect(event.error).toBeUndefined()
     const ev = await services.handlers['runs:evaluation']({ runId })
     expect(ev).toEqual(event.evaluation)
@@ -70,6 +73,14 @@ describe('checkpoint loading and test-split evaluation', () => {
     expect(ckpt.epoch).toBe(1)
     expect(ckpt.spec).toEqual(getPreset('lenet').spec)
     expect(ckpt.weights.reduce((a, w) => a + w.data.length, 0)).toBe(106_154)
+  })
+
+  it('runs two evaluations at once in one engine (variable names do not clash)', async () => {
+    const runs = await services.runs.list()
+    const dataset = await services.datasets.resolve('mnist')
+    const call = () => services.engine.call('evaluate', { runId: runs[0].id, runDir: services.runs.dir(runs[0].id), dataset })
+    const [a, b] = (await Promise.all([call(), call()])) as Array<{ testAccuracy: number }>
+    expect(a.testAccuracy).toBe(b.testAccuracy)
   })
 
   it('refuses a checkpoint whose weights do not fit the model, naming the weight', async () => {
