@@ -7,7 +7,7 @@ export const MAX_FACE_PX = 110
 const MIN_FACE_PX = 5
 /** Depth (drawn receding up and to the right) of the widest image in the model. */
 const MAX_DEPTH_PX = 34
-const MIN_COLUMN_PX = 76
+const MIN_COLUMN_PX = 84
 const COLUMN_PAD_PX = 14
 const FLAT_WIDTH_PX = 9
 const LABEL_SPACE_PX = 44
@@ -46,7 +46,7 @@ function shortTitle(layer: Layer): string {
     case 'maxPool2d':
     case 'avgPool2d': {
       const [ph, pw] = sizePair(layer.poolSize)
-      return `${layer.type === 'maxPool2d' ? 'max' : 'avg'} pool ${ph}×${pw}`
+      return `${layer.type === 'maxPool2d' ? 'max' : 'avg'} ${ph}×${pw}`
     }
     case 'dense':
       return 'dense'
