@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runRecordSchema, type EpochMetrics, type RunRecord } from '../../shared/contract/types'
 import { WorkbenchError } from '../../shared/contract/errors'
@@ -11,6 +11,8 @@ const RUN_FILE = 'run.json'
 const METRICS_FILE = 'metrics.jsonl'
 const MODEL_DIR = 'model'
 const TRASH_DIR = '.trash'
+/** How long a deleted run can be restored; older ones are removed at the next delete. */
+export const TRASH_KEEP_MS = 7 * 24 * 60 * 60 * 1000
 
 /** Run folders on disk: `runs/<id>/run.json`, `metrics.jsonl` and `model/`. */
 export class RunStore {
@@ -140,10 +142,24 @@ export class RunStore {
     await this.read(id)
     try {
       await mkdir(this.trashRoot, { recursive: true })
+      await this.emptyOldTrash()
       await rm(join(this.trashRoot, id), { recursive: true, force: true })
       await rename(this.dir(id), join(this.trashRoot, id))
+      // The folder's time says when it was deleted, for emptyOldTrash.
+      const now = new Date()
+      await utimes(join(this.trashRoot, id), now, now)
     } catch (err) {
       throw ioError(`Cannot delete run ${id}`, err)
+    }
+  }
+
+  /** Removes runs deleted more than TRASH_KEEP_MS ago. */
+  private async emptyOldTrash(): Promise<void> {
+    const cutoff = Date.now() - TRASH_KEEP_MS
+    for (const name of await readdir(this.trashRoot)) {
+      const path = join(this.trashRoot, name)
+      const info = await stat(path).catch(() => null)
+      if (info && info.mtimeMs < cutoff) await rm(path, { recursive: true, force: true })
     }
   }
 

@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
+import { existsSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { realServices, tempDir } from '../../../test/helpers'
 import { getPreset } from '../../shared/model/presets'
 import { DEFAULT_HYPER } from '../../shared/hyper'
 import type { RunRecord } from '../../shared/contract/types'
 import { loadIdxDataset } from '../datasets/idx'
+import { TRASH_KEEP_MS } from './run-store'
 
 const tmp = tempDir('cnnwb-runs-service-')
 const services = realServices(tmp.dir)
@@ -53,6 +54,17 @@ describe('runs service', () => {
     expect((await h['runs:list']({})).map((r) => r.id)).toEqual(['r2', 'r1'])
     await expect(h['runs:restore']({ runId: 'r2' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(h['runs:delete']({ runId: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('empties runs deleted longer ago than the trash keeps them', async () => {
+    await services.runs.create(record('old', '2025-01-03T00:00:00Z'))
+    await services.runs.create(record('recent', '2025-01-04T00:00:00Z'))
+    await h['runs:delete']({ runId: 'old' })
+    const longAgo = new Date(Date.now() - TRASH_KEEP_MS - 60_000)
+    utimesSync(join(services.runs.trashRoot, 'old'), longAgo, longAgo)
+    await h['runs:delete']({ runId: 'recent' })
+    await expect(h['runs:restore']({ runId: 'old' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(await h['runs:restore']({ runId: 'recent' })).toMatchObject({ id: 'recent' })
   })
 
   it('serves test images by index, byte for byte, and names an index out of range', async () => {
