@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { Locator, Page } from '@playwright/test'
 import { test, expect } from './fixtures'
 
@@ -190,5 +191,26 @@ test.describe('the model editor', () => {
     })
     await expect(rows.nth(0)).toContainText('Max pooling')
     await expect(app.getByTestId('dirty-marker')).toBeVisible()
+  })
+
+  test('copies the PyTorch code and saves the Keras code as a file', async ({ app }, testInfo) => {
+    test.skip(testInfo.project.name !== 'web', 'clipboard and download events are browser features')
+    await app.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await openEditor(app)
+    await app.getByTestId('copy-code').click()
+    await expect(app.getByTestId('export-status')).toHaveText('Copied to the clipboard.')
+    const copied = await app.evaluate(() => navigator.clipboard.readText())
+    expect(copied).toContain('class Net(nn.Module):')
+    expect(copied).toContain('nn.Conv2d(1, 6, kernel_size=3, stride=1, padding=1)')
+
+    await app.getByTestId('export-keras').click()
+    const [download] = await Promise.all([
+      app.waitForEvent('download'),
+      app.getByTestId('save-code').click()
+    ])
+    expect(download.suggestedFilename()).toBe('lenet_keras.py')
+    const file = testInfo.outputPath('lenet_keras.py')
+    await download.saveAs(file)
+    expect(readFileSync(file, 'utf8')).toContain('layers.Conv2D(6, 3')
   })
 })
