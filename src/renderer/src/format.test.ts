@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatInt, formatLoss, formatPercent, formatShape } from './format'
+import {
+  formatBytes,
+  formatCompact,
+  formatDuration,
+  formatInt,
+  formatLoss,
+  formatPercent,
+  formatShape
+} from './format'
 
 describe('format', () => {
   it('formats what the learner reads', () => {
@@ -15,5 +23,12 @@ describe('format', () => {
     expect(formatDuration(65_000)).toBe('1:05')
     expect(formatDuration(3_725_000)).toBe('1:02:05')
     expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('—')
+  })
+
+  it('formats compute and memory compactly', () => {
+    expect(formatCompact(840)).toBe('840')
+    expect(formatCompact(2_457_600)).toBe('2.46M')
+    expect(formatBytes(512)).toBe('512 bytes')
+    expect(formatBytes(3 * 1024 * 1024 + 52_000)).toBe('3.05 MiB')
   })
 })

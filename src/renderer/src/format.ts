@@ -49,5 +49,6 @@ export function formatBytes(bytes: number): string {
     value /= 1024
     unit++
   }
-  return unit === 0 ? `${formatInt(value)} bytes` : `${value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`
+  if (unit === 0) return `${formatInt(value)} bytes`
+  return `${value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`
 }
