@@ -6,6 +6,7 @@ import { runTrain } from './commands/train'
 import { parseExportFormat, runExport } from './commands/export'
 import { runRuns } from './commands/runs'
 import { runDataset } from './commands/dataset'
+import { EMBED_OPTIONS, runEmbed } from './commands/embed'
 import { createServices } from '../main/services/create-services'
 import { nodeEngineLauncher } from '../main/engine/node-launcher'
 import { defaultDataDir, engineEntry } from '../main/paths'
@@ -27,6 +28,8 @@ Usage:
   cnn-workbench presets [--json]
   cnn-workbench export (--preset NAME | --model FILE) --format pytorch|keras [--out FILE]
   cnn-workbench runs [--json]
+  cnn-workbench embed --run RUN_DIR --layer INDEX [--method tsne|pca] [--points N]
+        [--perplexity X] [--iterations N] [--json]
 
 Presets: ${PRESETS.map((p) => p.id).join(', ')}
 Data folder: $CNN_WORKBENCH_HOME, default ~/.cnn-workbench (runs and imported datasets).`
@@ -82,6 +85,10 @@ export async function main(argv: string[]): Promise<number> {
         const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
         const hyper = hyperFromFlags(values)
         await runTrain({ spec, fromPreset: Boolean(stringFlag(values, 'preset')), dataset, hyper }, makeServices(), out)
+        return 0
+      }
+      case 'embed': {
+        await runEmbed(parseFlags(rest, EMBED_OPTIONS).values, makeServices(), out)
         return 0
       }
       case 'runs': {

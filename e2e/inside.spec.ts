@@ -1,0 +1,60 @@
+import { test, expect } from './fixtures'
+import type { Locator, Page } from '@playwright/test'
+
+/** Painted (non-transparent) pixels of a canvas. */
+function painted(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c) => {
+    const el = c as HTMLCanvasElement
+    const ctx = el.getContext('2d')
+    if (!ctx || el.width === 0) return 0
+    const data = ctx.getImageData(0, 0, el.width, el.height).data
+    let n = 0
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
+    return n
+  })
+}
+
+async function drawOne(app: Page): Promise<void> {
+  const box = (await app.getByTestId('drawing-pad').boundingBox())!
+  const x = box.x + box.width / 2
+  await app.mouse.move(x, box.y + box.height * 0.15)
+  await app.mouse.down()
+  for (let t = 0.15; t <= 0.85; t += 0.05) await app.mouse.move(x + (t - 0.5) * 8, box.y + box.height * t)
+  await app.mouse.up()
+}
+
+test.describe('inside the network', () => {
+  test('train lenet, then draw, read feature maps and filters, and map a layer with t-SNE', async ({ app }) => {
+    await app.getByTestId('limit-input').fill('3000')
+    await app.getByTestId('epochs-input').fill('1')
+    await app.getByTestId('train-button').click()
+    await expect(app.getByTestId('run-status')).toContainText('completed', { timeout: 150_000 })
+
+    await app.getByTestId('tab-inside').click()
+    await expect(app.getByTestId('inside-run')).toContainText('lenet')
+    await drawOne(app)
+    await expect(app.getByTestId('drawing-preview')).toBeVisible()
+    await expect(app.getByTestId('predicted-class')).toHaveText(/^\s*\d\s*$/, { timeout: 30_000 })
+    await expect(app.getByTestId('draw-panel').getByTestId('probability-row')).toHaveCount(10)
+    expect(await painted(app.getByTestId('drawing-preview'))).toBeGreaterThan(0)
+
+    await app.getByTestId('inside-tab-maps').click()
+    await expect(app.getByTestId('layer-0').getByTestId('feature-map')).toHaveCount(6, { timeout: 30_000 })
+    await expect(app.getByTestId('layer-2').getByTestId('feature-map')).toHaveCount(16)
+    await app.getByTestId('layer-0').getByTestId('feature-map').first().click()
+    await expect(app.getByTestId('enlarged-map')).toBeVisible()
+    await app.keyboard.press('Escape')
+
+    await app.getByTestId('inside-tab-filters').click()
+    const kernels = app.getByTestId('filters-layer-0').getByTestId('filter-kernel')
+    await expect(kernels).toHaveCount(6, { timeout: 30_000 })
+    for (let i = 0; i < 6; i++) expect(await painted(kernels.nth(i))).toBe(9)
+
+    await app.getByTestId('inside-tab-embed').click()
+    await app.getByTestId('embed-points').fill('500')
+    await app.getByTestId('embed-start').click()
+    await expect(app.getByTestId('embed-summary')).toContainText('500 test images', { timeout: 120_000 })
+    await expect(app.getByTestId('embed-plot')).toHaveAttribute('data-points', '500')
+    expect(await painted(app.getByTestId('embed-plot'))).toBeGreaterThan(500)
+  })
+})

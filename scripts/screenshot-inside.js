@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+'use strict'
+// Screenshots of the Inside view: starts the web host, trains LeNet briefly in headless Chromium,
+// then draws, opens feature maps, filters, a t-SNE map and the convolution playground.
+//   CNNWB_OUT=out node scripts/screenshot-inside.js [outDir]
+const { spawn } = require('node:child_process')
+const { mkdtempSync } = require('node:fs')
+const { tmpdir } = require('node:os')
+const { join } = require('node:path')
+const { chromium } = require('playwright-core')
+
+const root = join(__dirname, '..')
+const outDir = process.argv[2] || join(root, 'docs/screenshots')
+const build = process.env.CNNWB_OUT || 'out'
+
+async function main() {
+  const host = spawn(process.execPath, [join(root, build, 'main/web-host.js')], {
+    env: { ...process.env, CNN_WORKBENCH_HOME: mkdtempSync(join(tmpdir(), 'cnnwb-shot-')) },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise((resolve) => {
+    let out = ''
+    host.stdout.on('data', (c) => {
+      out += c
+      const m = /running at (\S+)/.exec(out)
+      if (m) resolve(m[1])
+    })
+  })
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
+  })
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 960 } })
+    page.on('console', (m) => console.log('[page]', m.text()))
+    await page.goto(url)
+    await page.getByTestId('limit-input').fill(process.env.SHOT_LIMIT || '12000')
+    await page.getByTestId('epochs-input').fill('2')
+    await page.getByTestId('train-button').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.includes('completed'), null, { timeout: 400000 })
+    await page.getByTestId('tab-inside').click()
+    const box = await page.getByTestId('drawing-pad').boundingBox()
+    // A "7": a top bar, then a slanted stroke down.
+    const p = (x, y) => [box.x + x * box.width, box.y + y * box.height]
+    await page.mouse.move(...p(0.25, 0.2))
+    await page.mouse.down()
+    for (let t = 0; t <= 1; t += 0.1) await page.mouse.move(...p(0.25 + 0.5 * t, 0.2))
+    for (let t = 0; t <= 1; t += 0.1) await page.mouse.move(...p(0.75 - 0.3 * t, 0.2 + 0.65 * t))
+    await page.mouse.up()
+    await page.getByTestId('predicted-class').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(outDir, 'inside-draw.png') })
+    await page.getByTestId('inside-tab-maps').click()
+    await page.getByTestId('feature-map').first().waitFor()
+    await page.getByTestId('saliency-toggle').check()
+    await page.getByTestId('saliency-map').waitFor()
+    await page.screenshot({ path: join(outDir, 'inside-maps.png'), fullPage: true })
+    await page.getByTestId('inside-tab-filters').click()
+    await page.getByTestId('filter-kernel').first().waitFor()
+    await page.locator('[data-testid=filters-layer-0] .kernel').first().hover()
+    await page.screenshot({ path: join(outDir, 'inside-filters.png'), fullPage: true })
+    await page.getByTestId('inside-tab-embed').click()
+    await page.getByTestId('embed-start').click()
+    await page.getByTestId('embed-summary').waitFor({ timeout: 300000 })
+    const plot = await page.getByTestId('embed-plot').boundingBox()
+    await page.mouse.move(plot.x + plot.width / 2, plot.y + plot.height / 2)
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(outDir, 'inside-tsne.png') })
+    await page.getByTestId('inside-tab-conv').click()
+    const out = await page.getByTestId('conv-output').boundingBox()
+    await page.mouse.move(out.x + out.width * 0.3, out.y + out.height * 0.5)
+    await page.screenshot({ path: join(outDir, 'inside-conv.png') })
+  } finally {
+    await browser.close()
+    host.kill()
+  }
+}
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
