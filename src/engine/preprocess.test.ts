@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import type { SplitData } from '../main/datasets/types'
-import { makeNormalizer, normalizeFloats, pixelStats, planStratifiedSplit } from './preprocess'
+import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import { DEFAULT_HYPER } from '../shared/hyper'
+import { planSplit } from './data'
+import {
+  makeNormalizer,
+  normalizeFloats,
+  normalizerForRun,
+  pixelStats,
+  planForHyper,
+  planStratifiedSplit
+} from './preprocess'
 
 const floats = (...v: number[]) => Float32Array.from(v)
 const close = (a: Float32Array, b: number[]) => [...a].forEach((x, i) => expect(x).toBeCloseTo(b[i], 5))
@@ -76,5 +85,35 @@ describe('planStratifiedSplit', () => {
     expect(planStratifiedSplit(labels, 1000, 2, 0.1, 1)).toEqual(a)
     expect(planStratifiedSplit(labels, 1000, 2, 0.1, 2).validation).not.toEqual(a.validation)
     expect(a.train.length + a.validation.length).toBe(1000)
+  })
+})
+
+describe('planForHyper and normalizerForRun', () => {
+  const labels = Uint8Array.from({ length: 200 }, (_, i) => i % 2)
+  const images = Uint8Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 0 : 255))
+  const ds: LoadedDataset = {
+    name: 't',
+    shape: [1, 1, 1],
+    classes: ['a', 'b'],
+    train: { images, labels, count: 200 },
+    test: { images: Uint8Array.from([0, 255]), labels: Uint8Array.from([0, 1]), count: 2 }
+  }
+
+  it('gives the same plan training used, stratified or not', () => {
+    const hyper = { ...DEFAULT_HYPER, limit: 50 }
+    expect(planForHyper(ds, hyper)).toEqual(planSplit(200, hyper.validationSplit, hyper.seed, 50))
+    const stratified = planForHyper(ds, { ...hyper, subset: 'stratified' })
+    expect([...stratified.train].filter((i) => labels[i] === 1)).toHaveLength(25)
+  })
+
+  it('scales test images with the training statistics of the run', () => {
+    const normalize = normalizerForRun(ds, {
+      ...DEFAULT_HYPER,
+      validationSplit: 0,
+      normalization: 'dataset'
+    })
+    // Training pixels are half 0, half 1: mean 0.5, std 0.5.
+    close(normalize(Float32Array.from([0, 1])), [-1, 1])
+    close(normalizerForRun(ds, DEFAULT_HYPER)(Float32Array.from([0, 1])), [0, 1])
   })
 })

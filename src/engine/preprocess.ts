@@ -1,6 +1,9 @@
-import type { SplitData } from '../main/datasets/types'
-import type { Normalization } from '../shared/hyper'
-import { seededRandom, shuffleInPlace, type SplitPlan } from './data'
+import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import type { Hyper, Normalization } from '../shared/hyper'
+import { planSplit, seededRandom, shuffleInPlace, type SplitPlan } from './data'
+
+/** Normalizes one block of NHWC floats in [0, 1] in place, and returns it. */
+export type Normalizer = (values: Float32Array) => Float32Array
 
 /** Per-channel mean and standard deviation of pixel values on the 0–1 scale. */
 export interface PixelStats {
@@ -97,7 +100,7 @@ export function makeNormalizer(
   mode: Normalization,
   shape: readonly [number, number, number],
   trainStats: () => PixelStats
-): (values: Float32Array) => Float32Array {
+): Normalizer {
   const [channels, height, width] = shape
   let stats: PixelStats | undefined
   return (values) => {
@@ -147,4 +150,29 @@ export function planStratifiedSplit(
   }
   const train = Int32Array.from(rest.flatMap((r, c) => r.slice(0, quota[c]))).sort()
   return { train, validation: Int32Array.from(validation).sort() }
+}
+
+/** The train/validation plan a run's hyperparameters give: the same split training used. */
+export function planForHyper(ds: LoadedDataset, hyper: Hyper): SplitPlan {
+  const { validationSplit, seed, limit } = hyper
+  return hyper.subset === 'stratified'
+    ? planStratifiedSplit(
+        ds.train.labels,
+        ds.train.count,
+        ds.classes.length,
+        validationSplit,
+        seed,
+        limit
+      )
+    : planSplit(ds.train.count, validationSplit, seed, limit)
+}
+
+/**
+ * The normalizer a run trained with, for training and for every later use of its model
+ * (evaluation, feature maps, the drawing pad): inputs must be scaled exactly as in training.
+ */
+export function normalizerForRun(ds: LoadedDataset, hyper: Hyper, plan?: SplitPlan): Normalizer {
+  return makeNormalizer(hyper.normalization, ds.shape, () =>
+    pixelStats(ds.train, ds.shape, (plan ?? planForHyper(ds, hyper)).train)
+  )
 }

@@ -8,13 +8,19 @@ const USAGE =
   'PATH [--name NAME] [--json]'
 
 /** `dataset inspect|import`: per-class counts of both splits, or a copy into the data folder. */
-export async function runDataset(argv: string[], services: () => Services, out: Output): Promise<void> {
+export async function runDataset(
+  argv: string[],
+  services: () => Services,
+  out: Output
+): Promise<void> {
   const { values, positionals } = parseFlags(argv, {
     json: { type: 'boolean' },
     name: { type: 'string' }
   })
   const [sub, target] = positionals
-  if (!target || (sub !== 'inspect' && sub !== 'import')) throw new WorkbenchError('BAD_REQUEST', USAGE)
+  if (!target || (sub !== 'inspect' && sub !== 'import')) {
+    throw new WorkbenchError('BAD_REQUEST', USAGE)
+  }
   if (sub === 'import') {
     const info = await services().data.importPath(target, stringFlag(values, 'name'))
     out.event({ event: 'imported', ...info })

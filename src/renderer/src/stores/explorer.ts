@@ -98,7 +98,12 @@ export const useExplorerStore = defineStore('explorer', () => {
     }
   }
 
-  function show(next: { split?: Split; classIndex?: number | null; offset?: number }): Promise<void> {
+  /** Shows another split, class or page of the grid. */
+  function show(next: {
+    split?: Split
+    classIndex?: number | null
+    offset?: number
+  }): Promise<void> {
     if (next.split !== undefined) split.value = next.split
     if (next.classIndex !== undefined) classIndex.value = next.classIndex
     offset.value = Math.max(0, next.offset ?? 0)
@@ -125,7 +130,8 @@ export const useExplorerStore = defineStore('explorer', () => {
     downloads.value = { ...downloads.value, [target]: { ...idle(), busy: true } }
     try {
       const info = await api.datasets.download({ name: target })
-      downloads.value = { ...downloads.value, [target]: { ...idle(), done: `Downloaded ${info.title}.` } }
+      const done = `Downloaded ${info.title}.`
+      downloads.value = { ...downloads.value, [target]: { ...idle(), done } }
       await datasets.load()
       datasets.selectedName = info.name
     } catch (err) {
