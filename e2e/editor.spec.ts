@@ -160,6 +160,25 @@ test.describe('the model editor', () => {
       await expect(rows).toHaveCount(8)
     }
     await expect(app.getByTestId('undo-button')).toBeDisabled()
+
+    // The largest file the format allows still opens at once: 200 layers of a million units.
+    const absurd = {
+      ...lenet,
+      name: 'absurd',
+      layers: [
+        { type: 'flatten' },
+        ...Array.from({ length: 199 }, () => ({ type: 'dense', units: 1_000_000 }))
+      ]
+    }
+    const started = Date.now()
+    await input.setInputFiles({
+      name: 'absurd.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(absurd))
+    })
+    await expect(rows).toHaveCount(200)
+    await expect(app.getByTestId('editor-total-params')).toHaveText('198,000,983,000,000')
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   test('reorders with Alt+arrows, buttons and drag, and explains each layer type', async ({
