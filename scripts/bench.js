@@ -6,7 +6,8 @@
 // PyTorch reference (bench/torch_reference.py) when /usr/bin/python3 has torch.
 // Options: --out FILE (default bench/results/latest.json), --presets mlp,lenet,cnn3,
 //   --backends tensorflow,webgpu,wasm,cpu, --cpu-batches 2, --no-torch, --no-extra
-//   (skips the single-thread and batch-16 comparison rows).
+//   (skips the single-thread and batch-16 comparison rows), --md FILE (also writes the table
+//   and the machine as Markdown, as in bench/RESULTS.md).
 const { spawnSync } = require('node:child_process')
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs')
 const { cpus, loadavg } = require('node:os')
@@ -161,12 +162,18 @@ function main() {
   })
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)))
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
-  console.log(line(header))
-  console.log(line(widths.map((w) => '-'.repeat(w))))
-  for (const row of table) console.log(line(row))
-  for (const s of skipped) console.log(`skipped ${s.backend}: ${s.why}`)
+  const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)]
+  for (const s of skipped) lines.push(`skipped ${s.backend}: ${s.why}`)
   if (loaded.includes('cpu')) {
-    console.log(`cpu rows: ${cpuBatches} batches of 128 and the first ${CPU_TEST_LIMIT} test images only.`)
+    lines.push(`cpu rows: ${cpuBatches} batches of 128 and the first ${CPU_TEST_LIMIT} test images only.`)
+  }
+  console.log(lines.join('\n'))
+  const md = arg('md')
+  if (md) {
+    const machineLine =
+      `${m.nproc} cores (nproc), ${m.cpu}, Node ${m.node}; load average before ` +
+      `${m.load_before.join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}; default backend ${auto.backend}.`
+    writeFileSync(md, ['', machineLine, '', ...lines.map((l) => (l.startsWith('|') ? l : `${l}  `)), ''].join('\n'))
   }
   const result = {
     date: new Date().toISOString(),

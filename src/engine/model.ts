@@ -54,6 +54,14 @@ function activate(x: Tensor, fn: Activation): Tensor {
   }
 }
 
+/**
+ * The activation to fuse into conv/matMul and bias (one kernel each way instead of three), or
+ * null. TensorFlow.js has fused gradients for relu and linear only.
+ */
+function fusedActivation(fn: Activation): 'relu' | 'linear' | null {
+  return fn === 'relu' || fn === 'linear' ? fn : null
+}
+
 /** A deterministic stream of seeds, so a run's initial weights depend on its seed alone. */
 function seedStream(seed: number): () => number {
   let s = seed >>> 0
@@ -109,6 +117,11 @@ export function buildModel(spec: ModelSpec, seed: number, runTag = 'm'): BuiltMo
         const activation = layer.activation
         layers.push({
           forward: (x) => {
+            const fused = fusedActivation(activation)
+            if (fused) {
+              const conv = { x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: [sh, sw] as [number, number], pad }
+              return tf.fused.conv2d(bias ? { ...conv, bias, activation: fused } : { ...conv, activation: fused })
+            }
             let y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, [sh, sw], pad)
             if (bias) y = tf.add(y, bias)
             return activate(y, activation)
@@ -144,6 +157,11 @@ export function buildModel(spec: ModelSpec, seed: number, runTag = 'm'): BuiltMo
         const activation = layer.activation
         layers.push({
           forward: (x) => {
+            const fused = fusedActivation(activation)
+            if (fused) {
+              const mm = { a: x as tf.Tensor2D, b: kernel as tf.Tensor2D }
+              return tf.fused.matMul(bias ? { ...mm, bias, activation: fused } : { ...mm, activation: fused })
+            }
             let y = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D)
             if (bias) y = tf.add(y, bias)
             return activate(y, activation)
