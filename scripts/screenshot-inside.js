@@ -63,7 +63,13 @@ async function main() {
     await page.getByTestId('embed-start').click()
     await page.getByTestId('embed-summary').waitFor({ timeout: 300000 })
     const plot = await page.getByTestId('embed-plot').boundingBox()
-    await page.mouse.move(plot.x + plot.width / 2, plot.y + plot.height / 2)
+    // Hover until the pointer lands on a dot, so the shot shows its test image.
+    search: for (let gy = 0.2; gy < 0.9; gy += 0.05)
+      for (let gx = 0.2; gx < 0.9; gx += 0.05) {
+        await page.mouse.move(plot.x + plot.width * gx, plot.y + plot.height * gy)
+        await page.waitForTimeout(30)
+        if (await page.getByTestId('embed-tip').isVisible()) break search
+      }
     await page.waitForTimeout(500)
     await page.screenshot({ path: join(outDir, 'inside-tsne.png') })
     await page.getByTestId('inside-tab-conv').click()

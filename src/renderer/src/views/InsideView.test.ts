@@ -98,3 +98,17 @@ describe('Inside view', () => {
     wrapper.unmount()
   })
 })
+
+describe('convolution playground', () => {
+  it('works out one output pixel under the keyboard cursor, and after ReLU', async () => {
+    const { wrapper } = await openInside([])
+    await wrapper.get('[data-testid=inside-tab-conv]').trigger('click')
+    const output = wrapper.get('figure.focusable')
+    await output.trigger('focus')
+    await output.trigger('keydown', { key: 'ArrowRight' })
+    const text = wrapper.get('[data-testid=conv-arithmetic]').text()
+    expect(text).toMatch(/Output pixel \(14, 13\)/)
+    expect(text).toMatch(/Sum = -?\d+\.\d{3}/)
+    wrapper.unmount()
+  })
+})
