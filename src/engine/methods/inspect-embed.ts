@@ -8,9 +8,7 @@ import { Tsne } from '../embeddings/tsne'
 import { neighbourAgreement } from '../embeddings/quality'
 import { forwardLayers } from '../inspect/layer-forward'
 import type { RunCache } from '../inspect/load-run'
-
-/** Most points one embedding takes. */
-export const MAX_EMBED_POINTS = 10_000
+import { MAX_EMBED_POINTS } from '../../shared/contract/inspect'
 /** Dimensions t-SNE works in: wider layers are first reduced by PCA, as is standard. */
 const TSNE_INPUT_DIMS = 50
 /** Images per forward pass while collecting a layer's outputs. */

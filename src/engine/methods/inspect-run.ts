@@ -6,9 +6,7 @@ import { WorkbenchError } from '../../shared/contract/errors'
 import { forwardLayers } from '../inspect/layer-forward'
 import { RunCache, type LoadedRun } from '../inspect/load-run'
 import { embedMethod } from './inspect-embed'
-
-/** Largest input accepted as raw pixels (3 × 64 × 64). */
-const MAX_INPUT_VALUES = 3 * 64 * 64
+import { MAX_INPUT_VALUES } from '../../shared/contract/inspect'
 /** Units of a first dense layer shown as image templates. */
 export const MAX_TEMPLATE_UNITS = 64
 

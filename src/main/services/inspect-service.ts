@@ -5,14 +5,10 @@ import type { EngineSupervisor } from '../engine/supervisor'
 import type { RunStore } from './run-store'
 import type { EventSink, ParsedRequestOf, ResponseOf } from '../../shared/contract/api'
 import type { DatasetSource } from '../datasets/types'
+import type { DatasetResolver } from './training-service'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { runRecordSchema, type RunRecord } from '../../shared/contract/types'
 import { embedResultSchema, type EmbedEvent, type EmbedResult } from '../../shared/contract/inspect'
-
-/** Resolves a dataset name to files the engine can load. */
-export interface DatasetResolver {
-  resolve(ref: string): Promise<DatasetSource>
-}
 
 /** Settings of one embedding, as the engine takes them (defaults filled in). */
 export type EmbedSettings = Omit<ParsedRequestOf<'inspect:embed'>, 'runId'>
