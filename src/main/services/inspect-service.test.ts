@@ -47,6 +47,14 @@ describe('inspecting a trained run', () => {
     const s = await services.handlers['inspect:saliency']({ runId, input: { kind: 'test', index: 0 } })
     expect(s.values).toHaveLength(784)
     expect(s.max).toBeGreaterThan(0)
+    // With the run's model cached, repeated inspection leaves no tensor behind in the engine.
+    const before = (await services.engine.memory()).numTensors
+    for (let i = 1; i < 4; i++) {
+      await services.handlers['inspect:activations']({ runId, input: { kind: 'test', index: i } })
+      await services.handlers['inspect:saliency']({ runId, input: { kind: 'test', index: i } })
+      await services.handlers['inspect:predict']({ runId, pixels: r.input.pixels })
+    }
+    expect((await services.engine.memory()).numTensors).toBe(before)
   })
 
   it('gives conv kernels in PyTorch order and refuses a run without a checkpoint', async () => {

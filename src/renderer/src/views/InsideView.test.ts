@@ -53,6 +53,10 @@ describe('Inside view', () => {
     expect(wrapper.get('[data-testid=maps-predicted]').text()).toBe('3')
     await wrapper.get('[data-testid=layer-0] [data-testid=feature-map]').trigger('click')
     expect(wrapper.find('[data-testid=enlarged-map]').exists()).toBe(true)
+    await wrapper.get('[data-testid=saliency-toggle]').setValue(true)
+    await flushPromises()
+    expect(api.inspectFake.calls.some((c) => c.method === 'saliency')).toBe(true)
+    expect(wrapper.find('[data-testid=saliency-map]').exists()).toBe(true)
     wrapper.unmount()
   })
 
