@@ -36,7 +36,7 @@ interface Observed {
   threads: number
 }
 
-async function run(hyper: HyperInput, threads?: number): Promise<Observed> {
+async function run(hyper: HyperInput, threads?: number, spec = getPreset('lenet').spec): Promise<Observed> {
   const h = hyperSchema.parse({ epochs: 5, validationSplit: 0.25, ...hyper })
   const ds = syntheticMnist()
   const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), (threads ?? 1) > 1)
@@ -50,7 +50,7 @@ async function run(hyper: HyperInput, threads?: number): Promise<Observed> {
       tensorsAfterEpoch.push(tf.memory().numTensors)
     }
   }
-  const result = await train(getPreset('lenet').spec, h, data, sink, { stopped: false }, 't', { threads })
+  const result = await train(spec, h, data, sink, { stopped: false }, 't', { threads })
   const tensorsAfterRun = tf.memory().numTensors
   data.dispose()
   return { tensorsAfterEpoch, metrics, tensorsAfterRun, tensorsBefore, threads: result.threads }
@@ -84,6 +84,15 @@ describe('train', () => {
       expect(b.metrics.map((m) => m.loss)).toEqual(a.metrics.map((m) => m.loss))
       expect(b.metrics.map((m) => m.valAccuracy)).toEqual(a.metrics.map((m) => m.valAccuracy))
     }
+  })
+
+  it('trains a model with dropout on two threads, each drawing its own masks', async () => {
+    const lenet = getPreset('lenet').spec
+    const spec = { ...lenet, layers: [...lenet.layers.slice(0, -1), { type: 'dropout' as const, rate: 0.5 }, lenet.layers.at(-1)!] }
+    const seen = await run({ batchSize: 64, epochs: 2 }, 2, spec)
+    expect(seen.threads).toBe(2)
+    expect(seen.metrics.every((m) => Number.isFinite(m.loss))).toBe(true)
+    expect(seen.tensorsAfterRun).toBe(seen.tensorsBefore)
   })
 
   it('gives the same epoch accuracy on two threads as on one (same samples counted)', async () => {
