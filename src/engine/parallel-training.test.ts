@@ -13,9 +13,11 @@ const withBatchNorm = modelSpecSchema.parse({
 const hyper = (batchSize: number) => hyperSchema.parse({ batchSize })
 
 describe('chooseThreads', () => {
-  it('uses every core on wasm and cpu from the minimum batch, one thread below it', () => {
-    expect(chooseThreads(lenet, hyper(PARALLEL_MIN_BATCH), 'wasm')).toBe(availableParallelism())
-    expect(chooseThreads(lenet, hyper(128), 'cpu')).toBe(availableParallelism())
+  it('uses the cores on wasm and cpu from the minimum batch, 32 samples a thread at least', () => {
+    const cores = availableParallelism()
+    expect(chooseThreads(lenet, hyper(PARALLEL_MIN_BATCH), 'wasm')).toBe(Math.min(cores, 2))
+    expect(chooseThreads(lenet, hyper(128), 'cpu')).toBe(Math.min(cores, 4))
+    expect(chooseThreads(lenet, hyper(4096), 'wasm')).toBe(Math.min(cores, 8))
     expect(chooseThreads(lenet, hyper(16), 'wasm')).toBe(1)
   })
 

@@ -18,6 +18,10 @@ import type { ModelSpec } from '../shared/model/spec'
  * gradient exchange (measured: lenet at batch 16 runs slower on two threads than on one).
  */
 export const PARALLEL_MIN_BATCH = 64
+/** Fewest samples per thread: PARALLEL_MIN_BATCH split over two threads. */
+const MIN_SHARD_SAMPLES = PARALLEL_MIN_BATCH / 2
+/** Most threads per job, bounding memory (a TensorFlow.js and a wasm heap each). */
+const MAX_THREADS = 8
 /** Backends whose kernels run on the calling thread, so each worker thread adds a core. */
 const THREADED_BACKENDS = new Set(['wasm', 'cpu'])
 /** Overrides the thread count (1 turns threads off); for benchmarks and diagnosis. */
@@ -30,7 +34,10 @@ export function chooseThreads(spec: ModelSpec, hyper: Hyper, backend: string, re
   const fromEnv = Number(process.env[THREADS_ENV])
   const wanted = requested ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined)
   if (wanted !== undefined) return Math.max(1, wanted)
-  return hyper.batchSize >= PARALLEL_MIN_BATCH ? availableParallelism() : 1
+  if (hyper.batchSize < PARALLEL_MIN_BATCH) return 1
+  // Each thread holds its own TensorFlow.js and exchanges every gradient each step, so a shard
+  // needs enough samples to pay for that, and many-core machines get a bounded number of copies.
+  return Math.max(1, Math.min(availableParallelism(), MAX_THREADS, Math.floor(hyper.batchSize / MIN_SHARD_SAMPLES)))
 }
 
 /** The worker entry next to this module: bundled (out/main), or TypeScript run through tsx. */
