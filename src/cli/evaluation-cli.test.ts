@@ -55,4 +55,16 @@ describe('cnn-workbench train and runs: test-split evaluation', () => {
     const text = cli('runs')
     expect(text.stdout).toMatch(/completed\s+mnist\s+106,154 params\s+test\s+\d+\.\d\d %/)
   })
+
+  it.each(['none', 'dataset', 'sample'])(
+    'evaluation scales inputs as training did (--normalize %s): the matrix agrees with the trainer',
+    (mode) => {
+      const r = cli('train', '--preset', 'lenet', '--dataset', 'mnist', '--limit', '1000', '--epochs', '1', '--normalize', mode, '--json')
+      expect(r.code).toBe(0)
+      const done = r.lines.find((l) => l.event === 'done') as { testAccuracy: number; confusionMatrix: number[][] }
+      const diagonal = done.confusionMatrix.reduce((a, row, i) => a + row[i], 0)
+      expect(diagonal / 10_000).toBeCloseTo(done.testAccuracy, 10)
+      expect(done.testAccuracy).toBeGreaterThan(0.5)
+    }
+  )
 })

@@ -1,4 +1,5 @@
 import { tf } from './tf'
+import type { Normalizer } from './preprocess'
 import type { LoadedDataset, SplitData } from '../main/datasets/types'
 
 /** A split held on the backend as float images [n, h, w, c] in [0, 1] and int32 labels. */
@@ -82,7 +83,8 @@ export function toTensors(
   split: SplitData,
   shape: [number, number, number],
   indices?: Int32Array,
-  share = false
+  share = false,
+  normalize?: Normalizer
 ): SplitTensors {
   const [c, h, w] = shape
   const size = h * w * c
@@ -96,6 +98,7 @@ export function toTensors(
   const labelValues = share ? new Int32Array(new SharedArrayBuffer(count * 4)) : new Int32Array(count)
   for (let i = 0; i < count; i++) labelValues[i] = split.labels[indices ? indices[i] : i]
   const floats = toFloats(bytes, share)
+  normalize?.(floats)
   let images: tf.Tensor4D | null = share ? null : tf.tensor4d(floats, [count, h, w, c])
   const labels = tf.tensor1d(labelValues, 'int32')
   return {
@@ -127,10 +130,16 @@ export interface TrainingData {
  * Builds the train, validation and test tensors for a job; `shareTrain` keeps the training
  * images in shared memory for gradient worker threads.
  */
-export function prepareData(ds: LoadedDataset, plan: SplitPlan, shareTrain = false): TrainingData {
-  const train = toTensors(ds.train, ds.shape, plan.train, shareTrain)
-  const validation = plan.validation.length > 0 ? toTensors(ds.train, ds.shape, plan.validation) : null
-  const test = toTensors(ds.test, ds.shape)
+export function prepareData(
+  ds: LoadedDataset,
+  plan: SplitPlan,
+  shareTrain = false,
+  normalize?: Normalizer
+): TrainingData {
+  const train = toTensors(ds.train, ds.shape, plan.train, shareTrain, normalize)
+  const validation =
+    plan.validation.length > 0 ? toTensors(ds.train, ds.shape, plan.validation, false, normalize) : null
+  const test = toTensors(ds.test, ds.shape, undefined, false, normalize)
   const all = [train, validation, test]
   return {
     train,

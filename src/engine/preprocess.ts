@@ -1,5 +1,6 @@
 import type { LoadedDataset, SplitData } from '../main/datasets/types'
 import type { Hyper, Normalization } from '../shared/hyper'
+import type { Preprocessing } from '../shared/contract/types'
 import { planSplit, seededRandom, shuffleInPlace, type SplitPlan } from './data'
 
 /** Normalizes one block of NHWC floats in [0, 1] in place, and returns it. */
@@ -175,4 +176,28 @@ export function normalizerForRun(ds: LoadedDataset, hyper: Hyper, plan?: SplitPl
   return makeNormalizer(hyper.normalization, ds.shape, () =>
     pixelStats(ds.train, ds.shape, (plan ?? planForHyper(ds, hyper)).train)
   )
+}
+
+/** The scaling a run trains with, as recorded in its run.json (statistics of its own training split). */
+export function preprocessingFor(ds: LoadedDataset, hyper: Hyper, plan: SplitPlan): Preprocessing {
+  if (hyper.normalization !== 'dataset') return { normalization: hyper.normalization }
+  const stats = pixelStats(ds.train, ds.shape, plan.train)
+  return { normalization: 'dataset', mean: Array.from(stats.mean), std: Array.from(stats.std) }
+}
+
+/**
+ * The normalizer for NHWC floats in [0, 1] from a recorded preprocessing; runs recorded before
+ * normalization existed were trained on [0, 1] inputs.
+ */
+export function normalizerOf(
+  pre: Preprocessing | undefined,
+  shape: readonly [number, number, number]
+): Normalizer {
+  const mode = pre?.normalization ?? 'unit'
+  const stats =
+    mode === 'dataset' && pre?.mean && pre.std ? ({ mean: pre.mean, std: pre.std } as PixelStats) : undefined
+  return makeNormalizer(mode, shape, () => {
+    if (!stats) throw new Error('this run recorded no dataset statistics')
+    return stats
+  })
 }

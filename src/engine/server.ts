@@ -3,7 +3,8 @@ import { toEngineSchema, type FromEngine, type TrainJob } from '../shared/engine
 import { WorkbenchError, describeIssues, toErrorInfo } from '../shared/contract/errors'
 import { summarizeModel } from '../shared/model/shape-inference'
 import { selectBackend } from './backends/select'
-import { planSplit, prepareData } from './data'
+import { prepareData } from './data'
+import { normalizerOf, planForHyper, preprocessingFor } from './preprocess'
 import { train } from './trainer'
 import { chooseThreads } from './parallel-training'
 import { loadDataset } from '../main/datasets/registry'
@@ -130,9 +131,10 @@ export class EngineServer {
       }
       const chosen = await selectBackend(job.hyper.backend)
       this.backend = chosen.backend
-      const plan = planSplit(ds.train.count, job.hyper.validationSplit, job.hyper.seed, job.hyper.limit)
+      const plan = planForHyper(ds, job.hyper)
+      const preprocessing = preprocessingFor(ds, job.hyper, plan)
       const threads = chooseThreads(job.spec, job.hyper, chosen.backend)
-      data = prepareData(ds, plan, threads > 1)
+      data = prepareData(ds, plan, threads > 1, normalizerOf(preprocessing, ds.shape))
       this.send({
         type: 'started',
         runId: job.runId,
@@ -141,7 +143,8 @@ export class EngineServer {
         params: summary.trainableParams,
         trainCount: data.train.count,
         valCount: data.validation?.count ?? 0,
-        testCount: data.test.count
+        testCount: data.test.count,
+        preprocessing
       })
       const result = await train(
         job.spec,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { modelSpecSchema } from './model/spec'
 import { backendNameSchema, hyperSchema } from './hyper'
 import { errorInfoSchema } from './contract/errors'
+import type { Preprocessing } from './contract/types'
 import { epochMetricsSchema, progressEventSchema, runIdSchema, testMetricsSchema } from './contract/types'
 
 /**
@@ -57,7 +58,7 @@ export type FromEngine =
   | { type: 'hello'; pid: number }
   | { type: 'pong'; id: number }
   | { type: 'memory'; id: number; numTensors: number; numBytes: number; rssBytes: number }
-  | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number }
+  | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number; preprocessing: Preprocessing }
   | ({ type: 'progress' } & z.infer<typeof progressEventSchema>)
   | { type: 'epoch'; runId: string; metrics: z.infer<typeof epochMetricsSchema>; weights: WeightTensor[] }
   | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null }

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { runInputNormalizer } from '../run-preprocessing'
+import type { Normalizer } from '../preprocess'
 import { tf } from '../tf'
 import { defineMethod } from './types'
 import { modelFromCheckpoint, readCheckpoint } from '../checkpoint'
@@ -38,11 +40,17 @@ export interface EvaluateProgress {
 }
 
 /** Test images [start, start + size) as floats in [0, 1], the scaling the trainer uses. */
-function batchTensor(split: SplitData, shape: [number, number, number], start: number, size: number): tf.Tensor4D {
+function batchTensor(
+  split: SplitData,
+  shape: [number, number, number],
+  start: number,
+  size: number,
+  normalize: Normalizer
+): tf.Tensor4D {
   const [c, h, w] = shape
   const per = c * h * w
-  const bytes = split.images.subarray(start * per, (start + size) * per)
-  return tf.tidy(() => tf.div(tf.tensor4d(bytes, [size, h, w, c], 'float32'), 255) as tf.Tensor4D)
+  const floats = Float32Array.from(split.images.subarray(start * per, (start + size) * per), (v) => v / 255)
+  return tf.tensor4d(normalize(floats), [size, h, w, c])
 }
 
 /** `evaluate`: scores a run's checkpoint on the whole test split, with the details a learner reads. */
@@ -50,6 +58,7 @@ export const evaluateMethod = defineMethod(evaluateParamsSchema, async (p, ctx):
   const started = performance.now()
   const ckpt = await readCheckpoint(p.runDir)
   const ds = await ctx.loadDataset(p.dataset)
+  const normalize = await runInputNormalizer(p.runDir, ds.shape)
   const k = ds.classes.length
   const [c, h, w] = ds.shape
   const inp = ckpt.spec.input
@@ -71,7 +80,7 @@ export const evaluateMethod = defineMethod(evaluateParamsSchema, async (p, ctx):
     for (let start = 0; start < n; start += EVAL_BATCH_SIZE) {
       if (ctx.signal.aborted) throw new WorkbenchError('CANCELLED', 'The evaluation was cancelled.')
       const size = Math.min(EVAL_BATCH_SIZE, n - start)
-      const logProbs = tf.tidy(() => tf.logSoftmax(model.forward(batchTensor(ds.test, ds.shape, start, size), false)))
+      const logProbs = tf.tidy(() => tf.logSoftmax(model.forward(batchTensor(ds.test, ds.shape, start, size, normalize), false)))
       const values = (await logProbs.data()) as Float32Array
       logProbs.dispose()
       if (values.length !== size * k) {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { runInputNormalizer } from '../run-preprocessing'
 import { tf } from '../tf'
 import { defineMethod, type EngineMethod, type MethodContext } from './types'
 import { datasetSourceSchema } from '../../shared/engine-protocol'
@@ -50,6 +51,7 @@ async function layerOutputs(
   }
   const ds = await ctx.loadDataset(p.dataset)
   const [c, h, w] = ds.shape
+  const normalize = await runInputNormalizer(p.runDir, ds.shape)
   const { channels, height, width } = run.spec.input
   if (c !== channels || h !== height || w !== width) {
     throw new WorkbenchError('INCOMPATIBLE', `The model takes ${channels} × ${height} × ${width} images but ${ds.name} has ${c} × ${h} × ${w}.`)
@@ -63,7 +65,8 @@ async function layerOutputs(
     throwIfCancelled(ctx.signal)
     const count = Math.min(BATCH_SIZE, n - start)
     const out = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(ds.test.images.subarray(start * size, (start + count) * size), [count, h, w, c], 'float32'), 255) as tf.Tensor4D
+      const floats = Float32Array.from(ds.test.images.subarray(start * size, (start + count) * size), (v) => v / 255)
+      const x = tf.tensor4d(normalize(floats), [count, h, w, c])
       if (p.layer < 0) return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [count, -1])
       const y = forwardLayers(run.spec, run.model, x, p.layer)[p.layer]
       return y.rank === 4 ? tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [count, -1]) : tf.reshape(y, [count, -1])

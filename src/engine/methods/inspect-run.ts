@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { runInputNormalizer } from '../run-preprocessing'
 import { tf } from '../tf'
 import { defineMethod, type EngineMethod, type MethodContext } from './types'
 import { datasetSourceSchema } from '../../shared/engine-protocol'
@@ -18,7 +19,12 @@ export const inspectInputSchema = z.discriminatedUnion('kind', [
 ])
 
 /** The input as an NHWC tensor of one image, with its label when it came from the test split. */
-async function inputTensor(run: LoadedRun, input: z.infer<typeof inspectInputSchema>, ctx: MethodContext): Promise<{ x: tf.Tensor4D; pixels: number[]; label: number | null }> {
+async function inputTensor(
+  run: LoadedRun,
+  input: z.infer<typeof inspectInputSchema>,
+  ctx: MethodContext,
+  runDir: string
+): Promise<{ x: tf.Tensor4D; pixels: number[]; label: number | null }> {
   const { channels: c, height: h, width: w } = run.spec.input
   const size = c * h * w
   let chw: Float32Array
@@ -44,7 +50,11 @@ async function inputTensor(run: LoadedRun, input: z.infer<typeof inspectInputSch
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) chw[k * h * w + y * w + x] = hwc[(y * w + x) * c + k] / 255
     label = ds.test.labels[input.index]
   }
-  const x = tf.tidy(() => tf.transpose(tf.tensor4d(chw, [1, c, h, w]), [0, 2, 3, 1]) as tf.Tensor4D)
+  // The model sees its input scaled exactly as in training; `pixels` stays on the 0–1 scale to draw.
+  const hwc = new Float32Array(size)
+  for (let k = 0; k < c; k++) for (let p = 0; p < h * w; p++) hwc[p * c + k] = chw[k * h * w + p]
+  ;(await runInputNormalizer(runDir, [c, h, w]))(hwc)
+  const x = tf.tensor4d(hwc, [1, h, w, c])
   return { x, pixels: Array.from(chw), label }
 }
 
@@ -90,7 +100,7 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
   return {
     'inspect:predict': defineMethod(z.object({ runDir, input: inspectInputSchema }), async (p, ctx) => {
       const run = await cache.get(p.runDir)
-      const { x, label } = await inputTensor(run, p.input, ctx)
+      const { x, label } = await inputTensor(run, p.input, ctx, p.runDir)
       const logits = tf.tidy(() => run.model.forward(x, false))
       const probabilities = softmax((await logits.data()) as Float32Array)
       tf.dispose([x, logits])
@@ -99,7 +109,7 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
 
     'inspect:activations': defineMethod(z.object({ runDir, input: inspectInputSchema }), async (p, ctx) => {
       const run = await cache.get(p.runDir)
-      const { x, pixels, label } = await inputTensor(run, p.input, ctx)
+      const { x, pixels, label } = await inputTensor(run, p.input, ctx, p.runDir)
       const outputs = tf.tidy(() => forwardLayers(run.spec, run.model, x))
       try {
         const layers = []
@@ -117,7 +127,7 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
       z.object({ runDir, input: inspectInputSchema, classIndex: z.number().int().min(0).optional() }),
       async (p, ctx) => {
         const run = await cache.get(p.runDir)
-        const { x, label } = await inputTensor(run, p.input, ctx)
+        const { x, label } = await inputTensor(run, p.input, ctx, p.runDir)
         const logits = tf.tidy(() => run.model.forward(x, false))
         const probabilities = softmax((await logits.data()) as Float32Array)
         logits.dispose()

@@ -114,7 +114,9 @@ export class TrainingService {
     switch (m.type) {
       case 'started':
         this.engine.setBackend(m.backend)
-        this.queue(run, () => this.runs.update(run.id, { status: 'running', backend: m.backend }))
+        this.queue(run, () =>
+          this.runs.update(run.id, { status: 'running', backend: m.backend, preprocessing: m.preprocessing })
+        )
         this.emit('training:status', { runId: run.id, status: 'running', backend: m.backend, params: m.params })
         return
       case 'progress': {

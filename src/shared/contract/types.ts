@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { modelSpecSchema } from '../model/spec'
-import { backendNameSchema, hyperSchema } from '../hyper'
+import { backendNameSchema, hyperSchema, normalizationSchema } from '../hyper'
 import { errorInfoSchema } from './errors'
 
 export const splitSchema = z.enum(['train', 'test'])
@@ -104,6 +104,14 @@ export const runStatusEventSchema = z.object({
 })
 export type RunStatusEvent = z.infer<typeof runStatusEventSchema>
 
+/** A run's input scaling: the mode, and the training split's per-channel statistics for `dataset`. */
+export const preprocessingSchema = z.object({
+  normalization: normalizationSchema,
+  mean: z.array(z.number()).optional(),
+  std: z.array(z.number()).optional()
+})
+export type Preprocessing = z.infer<typeof preprocessingSchema>
+
 export const runRecordSchema = z.object({
   id: runIdSchema,
   createdAt: z.string(),
@@ -116,6 +124,8 @@ export const runRecordSchema = z.object({
   epochsDone: z.number().int(),
   test: testMetricsSchema.nullable(),
   error: errorInfoSchema.nullable(),
+  /** How inputs were scaled in training; every later use of the model scales them the same way. */
+  preprocessing: preprocessingSchema.optional(),
   /** A name and notes the learner gives the run in the Runs view. */
   name: z.string().optional(),
   notes: z.string().optional()
