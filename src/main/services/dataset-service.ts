@@ -5,6 +5,8 @@ import {
   HISTOGRAM_BINS,
   type DatasetInspection,
   type DatasetStats,
+  type ImportResult,
+  type Probe,
   type Samples
 } from '../../shared/contract/datasets'
 import { WorkbenchError } from '../../shared/contract/errors'
@@ -16,11 +18,14 @@ import {
   type DownloadSpec
 } from '../datasets/download'
 import { importDataset } from '../datasets/import'
+import { importImageFolder, isImageFolder, type ImageImportOptions } from '../datasets/image-folder'
 import type { DatasetRegistry } from '../datasets/registry'
 import type { LoadedDataset, SplitData } from '../datasets/types'
 
 /** Samples the stats pass reads between two yields to the event loop, so IPC stays responsive. */
 const STATS_SAMPLES_PER_SLICE = 4_000
+/** Images decoded between two progress events of an image-folder import. */
+const IMPORT_PROGRESS_EVERY = 25
 
 /** What a samples request asks for, after the contract's defaults. */
 export interface SamplesQuery {
@@ -206,20 +211,48 @@ export class DatasetService {
     return pending
   }
 
-  /** Imports a folder of IDX files, a CIFAR-10 archive or its .bin files from this machine. */
-  async importPath(path: string, name?: string): Promise<DatasetInfo> {
+  /** Whether a path is a folder of class folders of images (so the form offers size and colour). */
+  async probe(path: string): Promise<Probe> {
+    return { kind: (await isImageFolder(expandHome(path))) ? 'images' : 'files' }
+  }
+
+  /**
+   * Imports a folder of IDX files, a CIFAR-10 archive or its .bin files, or a folder of class
+   * folders of PNG/JPEG images (resized and split as `images` says) from this machine.
+   */
+  async importPath(
+    path: string,
+    name?: string,
+    images: Pick<ImageImportOptions, 'imageSize' | 'color' | 'testFraction'> = {}
+  ): Promise<ImportResult> {
     const from = expandHome(path)
     const label = name ?? from
-    return this.exclusive(label, async () => {
-      this.emit('datasets:progress', {
-        name: label,
-        phase: 'import',
-        file: from,
-        fileIndex: 0,
-        fileCount: 1,
-        receivedBytes: 0,
-        totalBytes: null
-      })
+    return this.exclusive(label, async (signal) => {
+      const progress = (fileIndex: number, fileCount: number, file: string): void =>
+        this.emit('datasets:progress', {
+          name: label,
+          phase: 'import',
+          file,
+          fileIndex,
+          fileCount,
+          receivedBytes: 0,
+          totalBytes: null
+        })
+      progress(0, 1, from)
+      if (await isImageFolder(from)) {
+        const { imageSize, color, testFraction } = images
+        const { info, skippedFiles } = await importImageFolder(this.registry, from, {
+          ...(name === undefined ? {} : { name }),
+          ...(imageSize === undefined ? {} : { imageSize }),
+          ...(color === undefined ? {} : { color }),
+          ...(testFraction === undefined ? {} : { testFraction }),
+          signal,
+          onProgress: (done, total, file) => {
+            if (done % IMPORT_PROGRESS_EVERY === 0 || done === total) progress(done, total, file)
+          }
+        })
+        return { ...info, skippedFiles }
+      }
       return importDataset(this.registry, from, name === undefined ? {} : { name })
     })
   }
@@ -244,7 +277,7 @@ export class DatasetService {
     })
   }
 
-  /** Cancels a running download of this name; NOT_FOUND when none runs. */
+  /** Cancels a running download or image import of this name; NOT_FOUND when none runs. */
   async cancel(name: string): Promise<{ ok: true }> {
     const controller = this.running.get(name.trim().toLowerCase())
     if (!controller) throw new WorkbenchError('NOT_FOUND', `No download of "${name}" is running.`)

@@ -28,6 +28,9 @@ import {
   datasetStatsSchema,
   downloadRequestSchema,
   importRequestSchema,
+  importResultSchema,
+  probeRequestSchema,
+  probeSchema,
   samplesRequestSchema,
   samplesSchema
 } from './datasets'
@@ -57,7 +60,8 @@ export const requests = {
   'datasets:inspect': { request: datasetRequestSchema, response: datasetInspectionSchema },
   'datasets:samples': { request: samplesRequestSchema, response: samplesSchema },
   'datasets:stats': { request: datasetRequestSchema, response: datasetStatsSchema },
-  'datasets:import': { request: importRequestSchema, response: datasetInfoSchema },
+  'datasets:import': { request: importRequestSchema, response: importResultSchema },
+  'datasets:probe': { request: probeRequestSchema, response: probeSchema },
   'datasets:download': { request: downloadRequestSchema, response: datasetInfoSchema },
   'datasets:cancel': { request: downloadRequestSchema, response: ok },
   'presets:list': { request: empty, response: z.array(presetInfoSchema) },
@@ -65,6 +69,8 @@ export const requests = {
   'engine:restart': { request: empty, response: engineStatusSchema },
   'training:start': { request: trainingStartSchema, response: z.object({ runId: runIdSchema }) },
   'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'training:pause': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'training:resume': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'runs:list': { request: empty, response: z.array(runRecordSchema) },
   'runs:get': { request: runRefSchema, response: runDetailsSchema },
   'runs:rename': { request: runRenameSchema, response: runRecordSchema },

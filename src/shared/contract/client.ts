@@ -20,6 +20,7 @@ export interface WorkbenchApi {
     samples(request: RequestOf<'datasets:samples'>): Promise<ResponseOf<'datasets:samples'>>
     stats(request: RequestOf<'datasets:stats'>): Promise<ResponseOf<'datasets:stats'>>
     import(request: RequestOf<'datasets:import'>): Promise<ResponseOf<'datasets:import'>>
+    probe(request: RequestOf<'datasets:probe'>): Promise<ResponseOf<'datasets:probe'>>
     download(request: RequestOf<'datasets:download'>): Promise<ResponseOf<'datasets:download'>>
     cancel(request: RequestOf<'datasets:cancel'>): Promise<ResponseOf<'datasets:cancel'>>
     onProgress(listener: (e: EventOf<'datasets:progress'>) => void): () => void
@@ -34,6 +35,8 @@ export interface WorkbenchApi {
   training: {
     start(request: RequestOf<'training:start'>): Promise<ResponseOf<'training:start'>>
     stop(request: RequestOf<'training:stop'>): Promise<ResponseOf<'training:stop'>>
+    pause(request: RequestOf<'training:pause'>): Promise<ResponseOf<'training:pause'>>
+    resume(request: RequestOf<'training:resume'>): Promise<ResponseOf<'training:resume'>>
     onProgress(listener: (e: EventOf<'training:progress'>) => void): () => void
     onEpoch(listener: (e: EventOf<'training:epoch'>) => void): () => void
     onStatus(listener: (e: EventOf<'training:status'>) => void): () => void
@@ -93,6 +96,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       samples: call('datasets:samples'),
       stats: call('datasets:stats'),
       import: call('datasets:import'),
+      probe: call('datasets:probe'),
       download: call('datasets:download'),
       cancel: call('datasets:cancel'),
       onProgress: on('datasets:progress'),
@@ -103,6 +107,8 @@ export function createApi(transport: Transport): WorkbenchApi {
     training: {
       start: call('training:start'),
       stop: call('training:stop'),
+      pause: call('training:pause'),
+      resume: call('training:resume'),
       onProgress: on('training:progress'),
       onEpoch: on('training:epoch'),
       onStatus: on('training:status')

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { datasetRefSchema, splitSchema } from './types'
+import { datasetInfoSchema, datasetRefSchema, splitSchema } from './types'
 
 /** Most samples one `datasets:samples` request returns, so a page stays small on the wire. */
 export const MAX_SAMPLES_PER_REQUEST = 200
@@ -77,9 +77,26 @@ export type DatasetStats = z.infer<typeof datasetStatsSchema>
 export const importRequestSchema = z.strictObject({
   /** A folder or archive on the machine the app (or web host) runs on. */
   path: z.string().min(1).max(4096),
-  name: z.string().min(1).max(64).optional()
+  name: z.string().min(1).max(64).optional(),
+  /** Folder of class folders only: side of the stored square images in pixels (28 gray, 32 RGB). */
+  imageSize: z.number().int().min(4).max(256).optional(),
+  /** Folder of class folders only: keep one grey channel (default) or three colour channels. */
+  color: z.enum(['grayscale', 'rgb']).optional(),
+  /** Folder of class folders without train/ and test/: share of each class held out (0.2). */
+  testFraction: z.number().gt(0).lt(1).optional()
 })
 export type ImportRequest = z.input<typeof importRequestSchema>
+
+/** The imported dataset; skippedFiles counts files in class folders that were not PNG or JPEG. */
+export const importResultSchema = datasetInfoSchema.extend({
+  skippedFiles: z.number().int().optional()
+})
+export type ImportResult = z.infer<typeof importResultSchema>
+
+export const probeRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) })
+/** What an import of a path would read: a folder of class folders of images, or dataset files. */
+export const probeSchema = z.object({ kind: z.enum(['images', 'files']) })
+export type Probe = z.infer<typeof probeSchema>
 
 export const downloadRequestSchema = z.strictObject({ name: z.string().min(1).max(64) })
 
