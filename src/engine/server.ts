@@ -15,7 +15,7 @@ import type { DatasetSource } from '../main/datasets/types'
 
 /** The engine's message handler: one training job at a time, validated input, typed errors out. */
 export class EngineServer {
-  private current: { runId: string; stop: { stopped: boolean } } | null = null
+  private current: { runId: string; stop: { stopped: boolean; paused: boolean } } | null = null
   private datasets = new Map<string, LoadedDataset>()
   private backend: BackendName | null = null
   private calls = new Map<number, AbortController>()
@@ -44,6 +44,10 @@ export class EngineServer {
       }
       case 'stop':
         if (this.current?.runId === msg.runId) this.current.stop.stopped = true
+        return
+      case 'pause':
+      case 'resume':
+        if (this.current?.runId === msg.runId) this.current.stop.paused = msg.type === 'pause'
         return
       case 'cancel':
         this.calls.get(msg.id)?.abort()
@@ -104,7 +108,7 @@ export class EngineServer {
   }
 
   private async runJob(job: TrainJob): Promise<void> {
-    const stop = { stopped: false }
+    const stop = { stopped: false, paused: false }
     this.current = { runId: job.runId, stop }
     let data: ReturnType<typeof prepareData> | null = null
     try {

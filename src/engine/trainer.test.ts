@@ -103,3 +103,71 @@ describe('train', () => {
     expect(two.metrics[0].accuracy).toBeCloseTo(one.metrics[0].accuracy, 1)
   })
 })
+
+describe('train: pause', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  const prepared = (hyper: HyperInput) => {
+    const h = hyperSchema.parse({ epochs: 1, validationSplit: 0, batchSize: 16, ...hyper })
+    const ds = syntheticMnist()
+    return { h, data: prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false) }
+  }
+
+  it('holds between batches while paused and leaves the pause out of elapsed time', async () => {
+    const { h, data } = prepared({ epochs: 2 })
+    const signal = { stopped: false, paused: false }
+    const PAUSE_MS = 600
+    const elapsed: number[] = []
+    let resumedAt = 0
+    let progressWhilePaused = 0
+    const sink: TrainerSink = {
+      progress: (e) => {
+        elapsed.push(e.elapsedMs)
+        if (signal.paused) progressWhilePaused++
+        if (elapsed.length === 1) {
+          signal.paused = true
+          setTimeout(() => {
+            signal.paused = false
+            resumedAt = performance.now()
+          }, PAUSE_MS)
+        }
+      },
+      epoch: () => {}
+    }
+    const t0 = performance.now()
+    const result = await train(getPreset('lenet').spec, h, data, sink, signal, 'p')
+    const wall = performance.now() - t0
+    data.dispose()
+    expect(result.status).toBe('completed')
+    expect(result.epochsDone).toBe(2)
+    expect(resumedAt).toBeGreaterThan(0)
+    expect(progressWhilePaused).toBe(0)
+    // Elapsed counts training only: the wall clock minus (at least most of) the pause.
+    expect(elapsed.at(-1)!).toBeLessThan(wall - PAUSE_MS + 100)
+  })
+
+  it('stops a paused run without training another batch', async () => {
+    const { h, data } = prepared({ epochs: 3 })
+    const signal = { stopped: false, paused: false }
+    let batches = 0
+    const sink: TrainerSink = {
+      progress: () => {
+        batches++
+        if (batches === 1) {
+          signal.paused = true
+          setTimeout(() => (signal.stopped = true), 200)
+        }
+      },
+      epoch: () => {}
+    }
+    const result = await train(getPreset('lenet').spec, h, data, sink, signal, 'q')
+    data.dispose()
+    expect(result.status).toBe('stopped')
+    // Like any stop, the unfinished epoch's batches are kept as a (short) epoch.
+    expect(result.epochsDone).toBe(1)
+    expect(batches).toBe(1)
+    expect(Number.isFinite(result.test.testLoss)).toBe(true)
+  })
+})

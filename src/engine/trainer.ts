@@ -19,9 +19,26 @@ export interface TrainerSink {
   epoch(metrics: EpochMetrics, weights: WeightTensor[]): void
 }
 
-/** Cooperative cancellation: checked between batches, so stop finishes the current batch. */
+/** How often a paused run looks whether it was resumed or stopped. */
+export const PAUSE_POLL_MS = 50
+
+/**
+ * Cooperative cancellation: checked between batches, so stop finishes the current batch. While
+ * `paused` is set the loop waits before the next batch; stop still ends it.
+ */
 export interface StopSignal {
   readonly stopped: boolean
+  readonly paused?: boolean
+}
+
+/** Waits while the signal is paused; resolves to the milliseconds spent waiting. */
+async function waitWhilePaused(signal: StopSignal): Promise<number> {
+  if (!signal.paused || signal.stopped) return 0
+  const from = performance.now()
+  while (signal.paused && !signal.stopped) {
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_POLL_MS))
+  }
+  return performance.now() - from
 }
 
 export interface TrainResult {
@@ -139,19 +156,23 @@ export async function train(
     }
     const trainer = parallel
     const step: BatchStep = trainer ? (idx) => trainer.step(idx) : singleThreadStep(model, optimizer, data)
-    const started = performance.now()
+    // Moved forward by the time spent paused, so elapsed time and speed count training only.
+    let started = performance.now()
     let epochsDone = 0
     let stopped = false
     for (let epoch = 1; epoch <= hyper.epochs && !stopped; epoch++) {
       const order = new Int32Array(n)
       for (let i = 0; i < n; i++) order[i] = i
       shuffleInPlace(order, random)
-      const epochStart = performance.now()
+      let epochStart = performance.now()
       let lastReport = 0
       let lossSum = 0
       let correct = 0
       let seen = 0
       for (let b = 0; b < batchesPerEpoch; b++) {
+        const pausedMs = await waitWhilePaused(signal)
+        started += pausedMs
+        epochStart += pausedMs
         if (signal.stopped) {
           stopped = true
           break

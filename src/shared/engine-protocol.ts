@@ -39,6 +39,9 @@ export type TrainJob = z.infer<typeof trainJobSchema>
 export const toEngineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('train'), job: trainJobSchema }),
   z.object({ type: z.literal('stop'), runId: runIdSchema }),
+  /** Holds the running job between batches (its clock stopped) until 'resume' or 'stop'. */
+  z.object({ type: z.literal('pause'), runId: runIdSchema }),
+  z.object({ type: z.literal('resume'), runId: runIdSchema }),
   z.object({ type: z.literal('ping'), id: z.number() }),
   z.object({ type: z.literal('memory'), id: z.number() }),
   /** A request to one of the engine's methods (src/engine/methods); answered by one 'reply'. */

@@ -63,6 +63,8 @@ export function createServices(opts: ServiceOptions): Services {
     'engine:restart': () => engine.restart(),
     'training:start': (req) => training.start(req),
     'training:stop': (req) => training.stop(req.runId),
+    'training:pause': (req) => training.pause(req.runId),
+    'training:resume': (req) => training.resume(req.runId),
     'runs:list': () => runs.list(),
     'runs:get': (req) => library.get(req.runId),
     'runs:rename': (req) => library.rename(req.runId, req.name),

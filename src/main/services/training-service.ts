@@ -20,6 +20,9 @@ interface ActiveRun {
   writes: Promise<void>
   settle: () => void
   finished: Promise<void>
+  /** Set once the engine said it started; pausing before then has nothing to hold. */
+  started: boolean
+  paused: boolean
 }
 
 /**
@@ -70,7 +73,7 @@ export class TrainingService {
     await this.runs.create(record)
     let settle = (): void => undefined
     const finished = new Promise<void>((r) => (settle = r))
-    this.active = { id, spec: req.spec, dataset, writes: Promise.resolve(), settle, finished }
+    this.active = { id, spec: req.spec, dataset, writes: Promise.resolve(), settle, finished, started: false, paused: false }
     this.emit('training:status', { runId: id, status: 'starting' })
     try {
       await this.engine.send({ type: 'train', job: { runId: id, spec: req.spec, hyper: req.hyper, dataset } })
@@ -86,6 +89,30 @@ export class TrainingService {
       throw new WorkbenchError('NOT_FOUND', `Run ${runId} is not training.`)
     }
     await this.engine.send({ type: 'stop', runId })
+    return { ok: true }
+  }
+
+  /** Holds the active run between batches; its elapsed time does not count while paused. */
+  async pause(runId: string): Promise<{ ok: true }> {
+    return this.setPaused(runId, true)
+  }
+
+  /** Lets a paused run go on from the batch where it was held. */
+  async resume(runId: string): Promise<{ ok: true }> {
+    return this.setPaused(runId, false)
+  }
+
+  private async setPaused(runId: string, paused: boolean): Promise<{ ok: true }> {
+    const run = this.active
+    if (!run || run.id !== runId) {
+      throw new WorkbenchError('NOT_FOUND', `Run ${runId} is not training, so it cannot be ${paused ? 'paused' : 'resumed'}.`)
+    }
+    if (!run.started) {
+      throw new WorkbenchError('BUSY', 'The run is still loading its data. Pause it once the first batches show.')
+    }
+    await this.engine.send({ type: paused ? 'pause' : 'resume', runId })
+    run.paused = paused
+    this.emit('training:status', { runId, status: paused ? 'paused' : 'running' })
     return { ok: true }
   }
 
@@ -113,6 +140,7 @@ export class TrainingService {
     if (!run || !('runId' in m) || m.runId !== run.id) return
     switch (m.type) {
       case 'started':
+        run.started = true
         this.engine.setBackend(m.backend)
         this.queue(run, () =>
           this.runs.update(run.id, { status: 'running', backend: m.backend, preprocessing: m.preprocessing })

@@ -194,6 +194,31 @@ describe('training', () => {
     expect(byId(wrapper, 'run-status').text()).toBe('stopped')
   })
 
+  it('Pause and Resume send the run id and the status shows paused', async () => {
+    const { wrapper, api } = await setup()
+    await byId(wrapper, 'train-button').trigger('click')
+    await flushPromises()
+    // Nothing to pause before the engine has started the run.
+    expect(byId(wrapper, 'pause-button').attributes('disabled')).toBeDefined()
+    api.statusEvents.emit({ runId: 'run-1', status: 'running', backend: 'wasm' })
+    await flushPromises()
+    expect(byId(wrapper, 'pause-button').text()).toBe('Pause')
+    await byId(wrapper, 'pause-button').trigger('click')
+    await flushPromises()
+    expect(api.pauseCalls).toEqual([{ runId: 'run-1' }])
+    api.statusEvents.emit({ runId: 'run-1', status: 'paused' })
+    await flushPromises()
+    expect(byId(wrapper, 'run-status').text()).toBe('paused')
+    expect(byId(wrapper, 'pause-button').text()).toBe('Resume')
+    expect(byId(wrapper, 'stop-button').attributes('disabled')).toBeUndefined()
+    await byId(wrapper, 'pause-button').trigger('click')
+    await flushPromises()
+    expect(api.resumeCalls).toEqual([{ runId: 'run-1' }])
+    api.statusEvents.emit({ runId: 'run-1', status: 'running' })
+    await flushPromises()
+    expect(byId(wrapper, 'pause-button').text()).toBe('Pause')
+  })
+
   it('shows a failed run with its message', async () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'train-button').trigger('click')

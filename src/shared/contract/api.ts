@@ -69,6 +69,8 @@ export const requests = {
   'engine:restart': { request: empty, response: engineStatusSchema },
   'training:start': { request: trainingStartSchema, response: z.object({ runId: runIdSchema }) },
   'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'training:pause': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'training:resume': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'runs:list': { request: empty, response: z.array(runRecordSchema) },
   'runs:get': { request: runRefSchema, response: runDetailsSchema },
   'runs:rename': { request: runRenameSchema, response: runRecordSchema },

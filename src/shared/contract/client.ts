@@ -35,6 +35,8 @@ export interface WorkbenchApi {
   training: {
     start(request: RequestOf<'training:start'>): Promise<ResponseOf<'training:start'>>
     stop(request: RequestOf<'training:stop'>): Promise<ResponseOf<'training:stop'>>
+    pause(request: RequestOf<'training:pause'>): Promise<ResponseOf<'training:pause'>>
+    resume(request: RequestOf<'training:resume'>): Promise<ResponseOf<'training:resume'>>
     onProgress(listener: (e: EventOf<'training:progress'>) => void): () => void
     onEpoch(listener: (e: EventOf<'training:epoch'>) => void): () => void
     onStatus(listener: (e: EventOf<'training:status'>) => void): () => void
@@ -105,6 +107,8 @@ export function createApi(transport: Transport): WorkbenchApi {
     training: {
       start: call('training:start'),
       stop: call('training:stop'),
+      pause: call('training:pause'),
+      resume: call('training:resume'),
       onProgress: on('training:progress'),
       onEpoch: on('training:epoch'),
       onStatus: on('training:status')

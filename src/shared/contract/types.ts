@@ -39,7 +39,7 @@ export const engineStatusSchema = z.object({
 })
 export type EngineStatus = z.infer<typeof engineStatusSchema>
 
-export const runStatusSchema = z.enum(['starting', 'running', 'completed', 'stopped', 'failed'])
+export const runStatusSchema = z.enum(['starting', 'running', 'paused', 'completed', 'stopped', 'failed'])
 export type RunStatus = z.infer<typeof runStatusSchema>
 
 export const trainingStartSchema = z.strictObject({

@@ -214,7 +214,7 @@ export const useRunsStore = defineStore('runs', () => {
     if (unsubscribers.length > 0) return
     unsubscribers = [
       api.training.onStatus((e) => {
-        if (e.status !== 'starting' && e.status !== 'running') void load()
+        if (e.status !== 'starting' && e.status !== 'running' && e.status !== 'paused') void load()
       }),
       api.runs.onEvaluation((e) => {
         if (e.progress && e.runId === evaluationRunId.value) evaluationProgress.value = e.progress

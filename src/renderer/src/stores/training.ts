@@ -51,7 +51,10 @@ export const useTrainingStore = defineStore('training', () => {
   // The contract does not fix whether epochs count from 0 or 1; an epoch 0 settles it.
   let zeroBasedEpochs = false
 
-  const active = computed(() => status.value === 'starting' || status.value === 'running')
+  const active = computed(
+    () => status.value === 'starting' || status.value === 'running' || status.value === 'paused'
+  )
+  const pausing = ref(false)
 
   const totalEpochs = computed(() => progress.value?.epochs ?? request.value?.hyper.epochs ?? 0)
   /** The epoch in progress, counted from 1 for display. */
@@ -129,7 +132,8 @@ export const useTrainingStore = defineStore('training', () => {
     if (e.params !== undefined) params.value = e.params
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
-    if (e.status !== 'starting' && e.status !== 'running') stopping.value = false
+    if (!active.value) stopping.value = false
+    pausing.value = false
     if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') {
       engine.noteCrash(e.error.message)
     }
@@ -194,6 +198,21 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** Pauses the running run, or resumes it when it is paused. */
+  async function togglePause(): Promise<void> {
+    const id = runId.value
+    if (!id || (status.value !== 'running' && status.value !== 'paused')) return
+    const resume = status.value === 'paused'
+    pausing.value = true
+    try {
+      await (resume ? api.training.resume({ runId: id }) : api.training.pause({ runId: id }))
+    } catch (err) {
+      alerts.report(err, resume ? 'Could not resume the run' : 'Could not pause the run')
+    } finally {
+      pausing.value = false
+    }
+  }
+
   function dispose(): void {
     for (const off of unsubscribers) off()
     unsubscribers = []
@@ -221,6 +240,8 @@ export const useTrainingStore = defineStore('training', () => {
     percent,
     start,
     stop,
+    pausing,
+    togglePause,
     dispose
   }
 })

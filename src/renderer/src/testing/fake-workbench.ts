@@ -75,6 +75,8 @@ export class FakeWorkbench implements WorkbenchApi {
   finishDownload: (() => void) | null = null
   readonly startCalls: TrainingStartInput[] = []
   readonly stopCalls: Array<{ runId: string }> = []
+  readonly pauseCalls: Array<{ runId: string }> = []
+  readonly resumeCalls: Array<{ runId: string }> = []
   /** Listener counts at the moment training.start was called. */
   listenersAtStart: number | null = null
   datasetsReply: DatasetInfo[] = FAKE_DATASETS
@@ -149,6 +151,14 @@ export class FakeWorkbench implements WorkbenchApi {
     },
     stop: async (request) => {
       this.stopCalls.push(request)
+      return { ok: true }
+    },
+    pause: async (request) => {
+      this.pauseCalls.push(request)
+      return { ok: true }
+    },
+    resume: async (request) => {
+      this.resumeCalls.push(request)
       return { ok: true }
     },
     onProgress: this.progressEvents.on,
