@@ -4,6 +4,7 @@ import { selectBackend } from './backends/select'
 import { planSplit, prepareData } from './data'
 import { train, type TrainerSink } from './trainer'
 import { getPreset } from '../shared/model/presets'
+import { modelSpecSchema } from '../shared/model/spec'
 import { hyperSchema, type HyperInput } from '../shared/hyper'
 import type { LoadedDataset } from '../main/datasets/types'
 import type { EpochMetrics } from '../shared/contract/types'
@@ -169,5 +170,31 @@ describe('train: pause', () => {
     expect(result.epochsDone).toBe(1)
     expect(batches).toBe(1)
     expect(Number.isFinite(result.test.testLoss)).toBe(true)
+  })
+})
+
+describe('train: divergence', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  it('stops with LOSS_DIVERGED, saying to lower the learning rate, when the loss is not finite', async () => {
+    const h = hyperSchema.parse({ epochs: 3, validationSplit: 0, batchSize: 32 })
+    const ds = syntheticMnist()
+    // Pixels of Infinity make the logits, and so the loss, NaN on the first batch.
+    const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false, (v) => v.fill(Infinity))
+    const before = tf.memory().numTensors
+    const epochs: EpochMetrics[] = []
+    const sink: TrainerSink = { progress: () => {}, epoch: (m) => epochs.push(m) }
+    // No ReLU in between: ReLU on wasm maps NaN to 0 and would hide it.
+    const linear = modelSpecSchema.parse({ ...getPreset('lenet').spec, layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] })
+    const failure = await train(linear, h, data, sink, { stopped: false }, 'd').catch((e: unknown) => e)
+    const after = tf.memory().numTensors
+    data.dispose()
+    expect(failure).toMatchObject({ code: 'LOSS_DIVERGED' })
+    expect((failure as Error).message).toMatch(/Lower it/)
+    expect((failure as Error).message).toMatch(/became NaN in epoch 1, batch 1/)
+    expect(epochs).toHaveLength(0)
+    expect(after).toBe(before)
   })
 })

@@ -7,6 +7,20 @@ import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contrac
 import type { WeightTensor } from '../shared/engine-protocol'
 import { chooseThreads, startParallelTraining } from './parallel-training'
 import type { ParallelTrainer } from './backends/parallel/parallel-trainer'
+import { WorkbenchError } from '../shared/contract/errors'
+
+/** An epoch's mean loss above this multiple of the first epoch's counts as exploded. */
+export const LOSS_EXPLOSION_FACTOR = 10
+
+/** The typed error that ends a run whose loss is not a number any more or has exploded. */
+export function lossDiverged(what: string, learningRate: number): WorkbenchError {
+  return new WorkbenchError(
+    'LOSS_DIVERGED',
+    `The training loss ${what}, so the run was stopped: the learning rate (${learningRate}) is ` +
+      `probably too high. Lower it (try ${learningRate / 10}) and train again.`,
+    { learningRate }
+  )
+}
 
 /** Batch progress is sent at most this often, so the UI gets about ten updates a second. */
 export const PROGRESS_INTERVAL_MS = 100
@@ -160,6 +174,7 @@ export async function train(
     let started = performance.now()
     let epochsDone = 0
     let stopped = false
+    let firstEpochLoss: number | undefined
     for (let epoch = 1; epoch <= hyper.epochs && !stopped; epoch++) {
       const order = new Int32Array(n)
       for (let i = 0; i < n; i++) order[i] = i
@@ -179,6 +194,9 @@ export async function train(
         }
         const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize))
         const { loss: batchLoss, hits: batchHits } = await step(idx)
+        if (!Number.isFinite(batchLoss)) {
+          throw lossDiverged(`became ${batchLoss} in epoch ${epoch}, batch ${b + 1}`, hyper.learningRate)
+        }
         lossSum += batchLoss * idx.length
         correct += batchHits
         seen += idx.length
@@ -206,12 +224,20 @@ export async function train(
       }
       if (seen === 0) break
       const seconds = (performance.now() - epochStart) / 1000
+      const epochLoss = lossSum / seen
+      firstEpochLoss ??= epochLoss
+      if (epochLoss > LOSS_EXPLOSION_FACTOR * firstEpochLoss) {
+        throw lossDiverged(
+          `exploded from ${firstEpochLoss.toFixed(3)} in the first epoch to ${epochLoss.toFixed(3)} in epoch ${epoch}`,
+          hyper.learningRate
+        )
+      }
       const val = data.validation ? await evaluate(model, data.validation, data.numClasses) : null
       epochsDone = epoch
       sink.epoch(
         {
           epoch,
-          loss: lossSum / seen,
+          loss: epochLoss,
           accuracy: correct / seen,
           valLoss: val ? val.loss : null,
           valAccuracy: val ? val.accuracy : null,

@@ -219,6 +219,41 @@ describe('training', () => {
     expect(byId(wrapper, 'pause-button').text()).toBe('Pause')
   })
 
+  it('warns in plain words when validation loss rises for two epochs while training loss falls', async () => {
+    const { wrapper, api } = await setup()
+    await byId(wrapper, 'train-button').trigger('click')
+    await flushPromises()
+    const epoch = (n: number, loss: number, valLoss: number) =>
+      api.epochEvents.emit({ runId: 'run-1', epoch: n, loss, accuracy: 0.9, valLoss, valAccuracy: 0.9, seconds: 1, samplesPerSecond: 100 })
+    epoch(1, 0.5, 0.4)
+    epoch(2, 0.3, 0.3)
+    epoch(3, 0.2, 0.35)
+    await flushPromises()
+    // One rise is noise, not a trend.
+    expect(wrapper.find('[data-testid="overfit-warning"]').exists()).toBe(false)
+    epoch(4, 0.1, 0.45)
+    await flushPromises()
+    expect(byId(wrapper, 'overfit-warning').text()).toContain('Validation loss has risen since epoch 2')
+    // Validation loss falling again clears the notice.
+    epoch(5, 0.09, 0.3)
+    await flushPromises()
+    expect(wrapper.find('[data-testid="overfit-warning"]').exists()).toBe(false)
+  })
+
+  it('says to lower the learning rate when the loss diverged', async () => {
+    const { wrapper, api } = await setup()
+    await byId(wrapper, 'train-button').trigger('click')
+    await flushPromises()
+    api.statusEvents.emit({
+      runId: 'run-1',
+      status: 'failed',
+      error: { code: 'LOSS_DIVERGED', message: 'The training loss became NaN. Lower it (try 0.0003).' }
+    })
+    await flushPromises()
+    expect(byId(wrapper, 'diverged-warning').text()).toContain('Lower the learning rate')
+    expect(byId(wrapper, 'run-error').text()).toContain('LOSS_DIVERGED')
+  })
+
   it('shows a failed run with its message', async () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'train-button').trigger('click')

@@ -14,7 +14,9 @@ export const ERROR_CODES = [
   'BACKEND_UNAVAILABLE',
   'IO_ERROR',
   'CANCELLED',
-  'INTERNAL'
+  'INTERNAL',
+  /** Training loss became NaN or Infinity, or exploded: the learning rate is too high. */
+  'LOSS_DIVERGED'
 ] as const
 export const errorCodeSchema = z.enum(ERROR_CODES)
 export type ErrorCode = z.infer<typeof errorCodeSchema>

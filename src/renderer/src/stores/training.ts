@@ -24,6 +24,29 @@ const LOSS_EMA_BETA = 0.9
 
 export type RunPhase = RunStatus | 'idle'
 
+/** Epochs in a row that validation loss must rise (while training loss falls) to warn of overfitting. */
+export const OVERFIT_EPOCHS = 2
+
+/** A sign of overfitting: validation loss rose for OVERFIT_EPOCHS epochs while training loss fell. */
+export interface OverfitNotice {
+  /** The epoch from which validation loss kept rising (its lowest point). */
+  fromEpoch: number
+  toEpoch: number
+}
+
+/** Finds the latest overfitting stretch in per-epoch metrics (sorted by epoch), or null. */
+export function detectOverfitting(metrics: readonly EpochEvent[]): OverfitNotice | null {
+  if (metrics.length < OVERFIT_EPOCHS + 1) return null
+  const tail = metrics.slice(-(OVERFIT_EPOCHS + 1))
+  for (let i = 1; i < tail.length; i++) {
+    const prev = tail[i - 1]
+    const cur = tail[i]
+    if (prev.valLoss === null || cur.valLoss === null) return null
+    if (!(cur.valLoss > prev.valLoss && cur.loss < prev.loss)) return null
+  }
+  return { fromEpoch: tail[0].epoch, toEpoch: tail[tail.length - 1].epoch }
+}
+
 /** One training run: its status, its live progress and the curves the charts draw. */
 export const useTrainingStore = defineStore('training', () => {
   const api = useWorkbench()
@@ -55,6 +78,10 @@ export const useTrainingStore = defineStore('training', () => {
     () => status.value === 'starting' || status.value === 'running' || status.value === 'paused'
   )
   const pausing = ref(false)
+
+  const overfitting = computed(() =>
+    detectOverfitting([...epochs.value].sort((a, b) => a.epoch - b.epoch))
+  )
 
   const totalEpochs = computed(() => progress.value?.epochs ?? request.value?.hyper.epochs ?? 0)
   /** The epoch in progress, counted from 1 for display. */
@@ -240,6 +267,7 @@ export const useTrainingStore = defineStore('training', () => {
     percent,
     start,
     stop,
+    overfitting,
     pausing,
     togglePause,
     dispose
