@@ -24,7 +24,9 @@ Usage:
         [--normalize none|unit|centered|dataset|sample] [--stratify] [--json]
   cnn-workbench datasets [--json]
   cnn-workbench dataset inspect NAME|PATH [--json]
-  cnn-workbench dataset import PATH [--name NAME] [--json]
+  cnn-workbench dataset import PATH [--name NAME] [--size N] [--rgb] [--test-fraction F] [--json]
+        (PATH: IDX files, CIFAR-10 files, or a folder with one sub-folder of PNG/JPEG per class)
+  cnn-workbench dataset download fashion-mnist|cifar-10 [--json]
   cnn-workbench presets [--json]
   cnn-workbench export (--preset NAME | --model FILE) --format pytorch|keras [--out FILE]
   cnn-workbench runs [--json]
@@ -32,7 +34,8 @@ Usage:
         [--perplexity X] [--iterations N] [--json]
 
 Presets: ${PRESETS.map((p) => p.id).join(', ')}
-Data folder: $CNN_WORKBENCH_HOME, default ~/.cnn-workbench (runs and imported datasets).`
+Data folder: $CNN_WORKBENCH_HOME, default ~/.cnn-workbench (runs and imported datasets).
+Downloads: set $CNN_WORKBENCH_MIRROR=URL to fetch the same file names from a mirror.`
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
