@@ -1,6 +1,9 @@
 import { tf } from './tf'
 import type { Normalizer } from './preprocess'
 import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import { seededRandom } from '../shared/random'
+
+export { seededRandom }
 
 /** A split held on the backend as float images [n, h, w, c] in [0, 1] and int32 labels. */
 export interface SplitTensors {
@@ -21,17 +24,6 @@ export interface SplitPlan {
   validation: Int32Array
 }
 
-/** mulberry32: a small seeded generator, so shuffles and splits repeat for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Fisher-Yates shuffle in place with a seeded generator. */
 export function shuffleInPlace(a: Int32Array, random: () => number): Int32Array {

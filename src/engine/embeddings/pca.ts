@@ -1,3 +1,4 @@
+import { seededRandom } from '../../shared/random'
 /** Result of a principal component analysis. */
 export interface PcaResult {
   /** n × k projections, row-major. */
@@ -7,17 +8,6 @@ export interface PcaResult {
   explainedVariance: number[]
 }
 
-/** A small seeded generator (mulberry32), so a projection repeats for the same input. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5
-  }
-}
 
 /** Orthonormalizes the l columns of an m × l row-major matrix in place (modified Gram-Schmidt). */
 function orthonormalize(a: Float64Array, m: number, l: number): void {
@@ -93,7 +83,8 @@ export function pca(data: Float32Array, n: number, d: number, k: number, seed = 
   for (let i = 0; i < n; i++)
     for (let j = 0; j < d; j++) total += (data[i * d + j] - mean[j]) ** 2
   const l = Math.min(d, n, k + 10)
-  const rand = random(seed)
+  const uniform = seededRandom(seed)
+  const rand = (): number => uniform() - 0.5
   // z: d × l basis of the row space, refined by power iterations.
   let z = new Float64Array(d * l)
   for (let i = 0; i < z.length; i++) z[i] = rand()

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../shared/random'
 /** Settings of a t-SNE run; defaults follow van der Maaten (2014) and openTSNE. */
 export interface TsneOptions {
   perplexity?: number
@@ -279,13 +280,7 @@ export class Tsne {
     this.exaggeration = opts.exaggeration ?? 12
     this.exaggerationIterations = opts.exaggerationIterations ?? 250
     this.learningRate = opts.learningRate ?? Math.max(n / this.exaggeration, 50)
-    let s = (opts.seed ?? 1) >>> 0
-    const rand = (): number => {
-      s = (s + 0x6d2b79f5) >>> 0
-      let t = Math.imul(s ^ (s >>> 15), s | 1)
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
+    const rand = seededRandom(opts.seed ?? 1)
     this.embedding = new Float64Array(2 * n)
     for (let i = 0; i < 2 * n; i++) {
       // Gaussian start with standard deviation 1e-4 (Box-Muller).

@@ -130,7 +130,8 @@ describe('loadIdxDataset', () => {
     expect(ds.train.images.length).toBe(60_000 * 784)
     expect(ds.test.count).toBe(10_000)
     expect(ds.train.labels.length).toBe(60_000)
-    expect(elapsedMs).toBeLessThan(1000)
+    // A guard against per-pixel work sneaking in, not a speed test (the bench measures speed).
+    expect(elapsedMs).toBeLessThan(10_000)
   })
 
   it('loads a gzip IDX folder and keeps images aligned with labels', async () => {

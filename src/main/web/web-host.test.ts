@@ -9,19 +9,10 @@ import { getPreset } from '../../shared/model/presets'
 import { DEFAULT_HYPER } from '../../shared/hyper'
 import type { Services } from '../services/create-services'
 import { realServices, tempDir } from '../../../test/helpers'
+import { seededRandom as rng } from '../../shared/random'
 
 const FUZZ_PAYLOADS_PER_CHANNEL = 130
 
-/** A seeded generator so a failing fuzz case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomValue(r: () => number, depth = 0): unknown {
   const k = Math.floor(r() * (depth > 2 ? 7 : 9))

@@ -6,6 +6,7 @@ import { PRESETS } from './presets'
 import { summarizeModel } from './shape-inference'
 import { MODEL_FORMAT, modelSpecSchema } from './spec'
 import type { Activation, LayerInput, ModelSpec } from './spec'
+import { seededRandom as rng } from '../random'
 
 /** What testdata/torch_shapes.py reports for one model. */
 type TorchResult =
@@ -43,17 +44,6 @@ function runTorch(specs: ModelSpec[]): TorchResult[] {
   return JSON.parse(proc.stdout) as TorchResult[]
 }
 
-/** mulberry32: a tiny seeded PRNG so every run builds the same architectures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomSpec(random: () => number, name: string): ModelSpec {
   const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1))
