@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -6,20 +5,11 @@ import { getPreset } from '../src/shared/model/presets'
 import { serializeModel } from '../src/shared/model/model-file'
 import { exportKeras } from '../src/shared/export/keras'
 import { exportPytorch } from '../src/shared/export/pytorch'
-import { ROOT, tempDir } from './helpers'
+import { runCli, tempDir, type CliResult } from './helpers'
 
 const CLI_TIMEOUT_MS = 60_000
 
-/** Runs the real CLI entry through tsx, as `cnn-workbench` would. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: CLI_TIMEOUT_MS,
-    env: { ...process.env, CNN_WORKBENCH_HOME: tmp.dir }
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const cli = (args: string[]): CliResult => runCli(tmp.dir, args, CLI_TIMEOUT_MS)
 
 let tmp: ReturnType<typeof tempDir>
 beforeEach(() => {

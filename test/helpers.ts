@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -17,4 +18,27 @@ export function tempDir(prefix = 'cnnwb-test-'): { dir: string; cleanup: () => v
 /** The main process's real services with a real engine child process. */
 export function realServices(dataDir: string): Services {
   return createServices({ dataDir, launcher: nodeEngineLauncher(ENGINE_TS), host: 'web', version: 'test' })
+}
+
+/** What one CLI invocation printed: exit code, output, and its JSON lines parsed. */
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  lines: Record<string, unknown>[]
+}
+
+/** Runs the real CLI entry (TypeScript through tsx) with `home` as its data folder. */
+export function runCli(home: string, args: string[], timeoutMs = 180_000): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CNN_WORKBENCH_HOME: home, CNN_WORKBENCH_ENGINE: ENGINE_TS },
+    timeout: timeoutMs
+  })
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines }
 }

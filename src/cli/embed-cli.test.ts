@@ -1,25 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
-import { ENGINE_TS, ROOT, tempDir } from '../../test/helpers'
+import { runCli, tempDir, type CliResult } from '../../test/helpers'
 
 const home = tempDir('cnnwb-cli-embed-')
 afterAll(() => home.cleanup())
 
-/** Runs the real CLI (TypeScript through tsx) on a fresh data folder. */
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string; lines: Record<string, unknown>[] } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CNN_WORKBENCH_HOME: home.dir, CNN_WORKBENCH_ENGINE: ENGINE_TS },
-    timeout: 180_000
-  })
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines }
-}
+const cli = (...args: string[]): CliResult => runCli(home.dir, args)
 
 describe('cnn-workbench embed', () => {
   it('prints one JSON line of 2-D points and labels for a layer of a trained run; bad flags get a clear error', () => {

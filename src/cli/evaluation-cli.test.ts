@@ -1,26 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ENGINE_TS, ROOT, tempDir } from '../../test/helpers'
+import { runCli, tempDir, type CliResult } from '../../test/helpers'
 
 const home = tempDir('cnnwb-cli-eval-')
 afterAll(() => home.cleanup())
 
-/** Runs the real CLI (TypeScript through tsx) on a fresh data folder; JSON lines parsed. */
-function cli(...args: string[]): { code: number | null; stdout: string; lines: Record<string, unknown>[] } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CNN_WORKBENCH_HOME: home.dir, CNN_WORKBENCH_ENGINE: ENGINE_TS },
-    timeout: 180_000
-  })
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-  return { code: r.status, stdout: r.stdout, lines }
-}
+const cli = (...args: string[]): CliResult => runCli(home.dir, args)
 
 describe('cnn-workbench train and runs: test-split evaluation', () => {
   it('train --json ends with per-class accuracy and a confusion matrix over all 10,000 test images', () => {
