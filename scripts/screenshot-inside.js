@@ -3,37 +3,14 @@
 // Screenshots of the Inside view: starts the web host, trains LeNet briefly in headless Chromium,
 // then draws, opens feature maps, filters, a t-SNE map and the convolution playground.
 //   CNNWB_OUT=out node scripts/screenshot-inside.js [outDir]
-const { spawn } = require('node:child_process')
-const { mkdtempSync } = require('node:fs')
-const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const { chromium } = require('playwright-core')
+const { openApp } = require('./lib/app-session')
 
-const root = join(__dirname, '..')
-const outDir = process.argv[2] || join(root, 'docs/screenshots')
-const build = process.env.CNNWB_OUT || 'out'
 
 async function main() {
-  const host = spawn(process.execPath, [join(root, build, 'main/web-host.js')], {
-    env: { ...process.env, CNN_WORKBENCH_HOME: mkdtempSync(join(tmpdir(), 'cnnwb-shot-')) },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise((resolve) => {
-    let out = ''
-    host.stdout.on('data', (c) => {
-      out += c
-      const m = /running at (\S+)/.exec(out)
-      if (m) resolve(m[1])
-    })
-  })
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
+  const { page, outDir, close } = await openApp()
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 960 } })
     page.on('console', (m) => console.log('[page]', m.text()))
-    await page.goto(url)
     await page.getByTestId('limit-input').fill(process.env.SHOT_LIMIT || '12000')
     await page.getByTestId('epochs-input').fill('2')
     await page.getByTestId('train-button').click()
@@ -77,8 +54,7 @@ async function main() {
     await page.mouse.move(out.x + out.width * 0.3, out.y + out.height * 0.5)
     await page.screenshot({ path: join(outDir, 'inside-conv.png') })
   } finally {
-    await browser.close()
-    host.kill()
+    await close()
   }
 }
 main().catch((e) => {

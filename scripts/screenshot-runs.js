@@ -3,15 +3,9 @@
 // Screenshots of the Runs view: trains two short runs in headless Chromium, opens the
 // evaluation of one and compares both.
 //   CNNWB_OUT=out node scripts/screenshot-runs.js [outDir]
-const { spawn } = require('node:child_process')
-const { mkdtempSync } = require('node:fs')
-const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const { chromium } = require('playwright-core')
+const { openApp } = require('./lib/app-session')
 
-const root = join(__dirname, '..')
-const outDir = process.argv[2] || join(root, 'docs/screenshots')
-const build = process.env.CNNWB_OUT || 'out'
 
 async function train(page, limit, lr) {
   await page.getByTestId('tab-train').click()
@@ -27,25 +21,8 @@ async function train(page, limit, lr) {
 }
 
 async function main() {
-  const host = spawn(process.execPath, [join(root, build, 'main/web-host.js')], {
-    env: { ...process.env, CNN_WORKBENCH_HOME: mkdtempSync(join(tmpdir(), 'cnnwb-shot-')) },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise((resolve) => {
-    let out = ''
-    host.stdout.on('data', (c) => {
-      out += c
-      const m = /running at (\S+)/.exec(out)
-      if (m) resolve(m[1])
-    })
-  })
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
+  const { page, outDir, close } = await openApp()
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 960 } })
-    await page.goto(url)
     await page.getByTestId('train-button').waitFor()
     await train(page, 6000, 0.003)
     await train(page, 6000, 0.0003)
@@ -76,8 +53,7 @@ async function main() {
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'compare.png'), fullPage: true })
   } finally {
-    await browser.close()
-    host.kill()
+    await close()
   }
 }
 main().catch((e) => {

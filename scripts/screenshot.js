@@ -2,35 +2,13 @@
 'use strict'
 // Takes README screenshots of the real app: starts the web host, trains in headless Chromium.
 //   node scripts/screenshot.js [outDir]
-const { spawn } = require('node:child_process')
-const { mkdtempSync } = require('node:fs')
-const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const { chromium } = require('playwright-core')
+const { openApp } = require('./lib/app-session')
 
-const root = join(__dirname, '..')
-const outDir = process.argv[2] || join(root, 'docs/screenshots')
 
 async function main() {
-  const host = spawn(process.execPath, [join(root, process.env.CNNWB_OUT || 'out', 'main/web-host.js')], {
-    env: { ...process.env, CNN_WORKBENCH_HOME: mkdtempSync(join(tmpdir(), 'cnnwb-shot-')) },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise((resolve) => {
-    let out = ''
-    host.stdout.on('data', (c) => {
-      out += c
-      const m = /running at (\S+)/.exec(out)
-      if (m) resolve(m[1])
-    })
-  })
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-  })
+  const { page, outDir, close } = await openApp()
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 960 } })
-    await page.goto(url)
     await page.getByTestId('total-params').waitFor()
     await page.screenshot({ path: join(outDir, 'setup.png') })
     // The editor on cnn3, one conv widened past what fits: a shape error on its row.
@@ -53,8 +31,7 @@ async function main() {
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'training.png'), fullPage: true })
   } finally {
-    await browser.close()
-    host.kill()
+    await close()
   }
 }
 main().catch((e) => {
