@@ -4,6 +4,7 @@ import type {
   DatasetInspection,
   DatasetProgress,
   DatasetStats,
+  ImportRequest,
   Samples
 } from '../../../shared/contract/datasets'
 import { toErrorInfo, type ErrorInfo } from '../../../shared/contract/errors'
@@ -111,12 +112,19 @@ export const useExplorerStore = defineStore('explorer', () => {
   }
 
   /** Imports a folder or archive from the host machine; selects it on success. */
-  async function importPath(path: string, asName?: string): Promise<void> {
+  async function importPath(
+    path: string,
+    asName?: string,
+    images: Pick<ImportRequest, 'imageSize' | 'color' | 'testFraction'> = {}
+  ): Promise<void> {
     listen()
     importState.value = { ...idle(), busy: true }
     try {
-      const info = await api.datasets.import({ path, ...(asName ? { name: asName } : {}) })
-      importState.value = { ...idle(), done: `Imported ${info.title}.` }
+      const info = await api.datasets.import({ path, ...(asName ? { name: asName } : {}), ...images })
+      const skipped = info.skippedFiles
+        ? ` Skipped ${info.skippedFiles} file${info.skippedFiles === 1 ? '' : 's'} that are not PNG or JPEG.`
+        : ''
+      importState.value = { ...idle(), done: `Imported ${info.title}.${skipped}` }
       await datasets.load()
       datasets.selectedName = info.name
     } catch (err) {
@@ -125,6 +133,15 @@ export const useExplorerStore = defineStore('explorer', () => {
   }
 
   /** Downloads a dataset from its official location; selects it on success. */
+  /** Whether a path is a folder of class folders of images; false when it cannot be told. */
+  async function isImageFolder(path: string): Promise<boolean> {
+    try {
+      return (await api.datasets.probe({ path })).kind === 'images'
+    } catch {
+      return false
+    }
+  }
+
   async function download(target: string): Promise<void> {
     listen()
     downloads.value = { ...downloads.value, [target]: { ...idle(), busy: true } }
@@ -173,6 +190,7 @@ export const useExplorerStore = defineStore('explorer', () => {
     explore,
     show,
     importPath,
+    isImageFolder,
     download,
     cancel,
     dispose
