@@ -39,8 +39,8 @@ export async function readCheckpoint(runDir: string): Promise<Checkpoint> {
   } catch {
     throw new WorkbenchError(
       'NOT_FOUND',
-      'This run has no checkpoint to evaluate: one is saved after each finished epoch, and the ' +
-        'run ended before its first. Train it for at least one epoch.'
+      'This run has no saved model yet: one is saved after each finished epoch, and the run ' +
+        'ended before its first. Train it for at least one epoch.'
     )
   }
   let manifest: ManifestFile
