@@ -12,7 +12,16 @@ const FLAG_OF: Record<string, string> = {
   seed: '--seed',
   optimizer: '--optimizer',
   backend: '--backend',
-  normalization: '--normalize'
+  normalization: '--normalize',
+  momentum: '--momentum',
+  beta1: '--beta1',
+  beta2: '--beta2',
+  rho: '--rho',
+  weightDecay: '--weight-decay',
+  schedule: '--schedule',
+  stepSize: '--step-size',
+  gamma: '--gamma',
+  earlyStopping: '--early-stopping'
 }
 
 export const TRAIN_OPTIONS = {
@@ -29,6 +38,15 @@ export const TRAIN_OPTIONS = {
   seed: { type: 'string' },
   normalize: { type: 'string' },
   stratify: { type: 'boolean' },
+  momentum: { type: 'string' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  rho: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  'step-size': { type: 'string' },
+  gamma: { type: 'string' },
+  'early-stopping': { type: 'string' },
   json: { type: 'boolean' }
 } as const
 
@@ -79,7 +97,16 @@ export function hyperFromFlags(v: Flags['values']): Hyper {
     optimizer: str('optimizer'),
     backend: str('backend'),
     normalization: str('normalize'),
-    subset: v.stratify === true ? 'stratified' : undefined
+    subset: v.stratify === true ? 'stratified' : undefined,
+    momentum: numberFlag(str('momentum'), '--momentum'),
+    beta1: numberFlag(str('beta1'), '--beta1'),
+    beta2: numberFlag(str('beta2'), '--beta2'),
+    rho: numberFlag(str('rho'), '--rho'),
+    weightDecay: numberFlag(str('weight-decay'), '--weight-decay'),
+    schedule: str('schedule'),
+    stepSize: numberFlag(str('step-size'), '--step-size'),
+    gamma: numberFlag(str('gamma'), '--gamma'),
+    earlyStopping: numberFlag(str('early-stopping'), '--early-stopping')
   }
   const defined = Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined))
   const parsed = hyperSchema.safeParse(defined)

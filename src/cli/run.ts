@@ -22,6 +22,8 @@ Usage:
         [--batch-size N] [--lr X] [--optimizer sgd|momentum|adam|rmsprop] [--limit N]
         [--val-split F] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N]
         [--normalize none|unit|centered|dataset|sample] [--stratify] [--json]
+        [--momentum X] [--beta1 X] [--beta2 X] [--rho X] [--weight-decay X]
+        [--schedule none|step|cosine] [--step-size N] [--gamma X] [--early-stopping N]
   cnn-workbench datasets [--json]
   cnn-workbench dataset inspect NAME|PATH [--json]
   cnn-workbench dataset import PATH [--name NAME] [--size N] [--rgb] [--test-fraction F] [--json]

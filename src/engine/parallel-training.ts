@@ -62,7 +62,9 @@ export async function startParallelTraining(
   init: ReplicaInit,
   hyper: Hyper,
   data: TrainingData,
-  threads: number
+  threads: number,
+  /** Each thread keeps its own optimizer; false: the caller's optimizer steps and weights are shared. */
+  replicateOptimizer = true
 ): Promise<ParallelTrainer> {
   const { count, imageShape } = data.train
   const [h, w, c] = imageShape
@@ -82,6 +84,6 @@ export async function startParallelTraining(
     modelInit: init,
     data: { ...shared, imageShape: [h, w, c], numClasses: data.numClasses },
     workerPath: gradientWorkerPath(),
-    optimizer: { name: hyper.optimizer, learningRate: hyper.learningRate }
+    optimizer: replicateOptimizer ? { name: hyper.optimizer, learningRate: hyper.learningRate } : undefined
   })
 }

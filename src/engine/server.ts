@@ -156,13 +156,14 @@ export class EngineServer {
         data,
         {
           progress: (e) => this.send({ type: 'progress', runId: job.runId, ...e }),
-          epoch: (metrics, weights) => this.send({ type: 'epoch', runId: job.runId, metrics, weights })
+          epoch: (metrics, weights, optimizer) =>
+            this.send({ type: 'epoch', runId: job.runId, metrics, weights, optimizer })
         },
         stop,
         job.runId,
         { threads }
       )
-      this.send({ type: 'done', runId: job.runId, status: result.status, test: result.test })
+      this.send({ type: 'done', runId: job.runId, status: result.status, test: result.test, ...(result.note ? { note: result.note } : {}) })
     } catch (err) {
       if (process.env.CNN_WORKBENCH_DEBUG) console.error(err)
       this.send({ type: 'failed', runId: job.runId, error: toErrorInfo(err) })

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { tf } from './tf'
 import { selectBackend } from './backends/select'
 import { planSplit, prepareData } from './data'
-import { train, type TrainerSink } from './trainer'
+import { makeOptimizer, train, type TrainerSink } from './trainer'
 import { getPreset } from '../shared/model/presets'
 import { modelSpecSchema } from '../shared/model/spec'
 import { hyperSchema, type HyperInput } from '../shared/hyper'
@@ -196,5 +196,58 @@ describe('train: divergence', () => {
     expect((failure as Error).message).toMatch(/became NaN in epoch 1, batch 1/)
     expect(epochs).toHaveLength(0)
     expect(after).toBe(before)
+  })
+})
+
+describe('train: hyperparameters', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  it('trains each epoch at the cosine schedule learning rate and reports it', async () => {
+    const lr = 0.01
+    const seen = await run({ epochs: 4, optimizer: 'sgd', learningRate: lr, schedule: 'cosine' })
+    const expected = [0, 1, 2, 3].map((done) => (lr * (1 + Math.cos((Math.PI * done) / 4))) / 2)
+    seen.metrics.forEach((m, i) => expect(m.learningRate).toBeCloseTo(expected[i], 10))
+    expect(expected[2]).toBeCloseTo(lr / 2, 10)
+  })
+
+  it('step schedule multiplies the rate by gamma every stepSize epochs, also on two threads', async () => {
+    const seen = await run({ epochs: 5, batchSize: 64, optimizer: 'momentum', learningRate: 0.1, schedule: 'step', stepSize: 2, gamma: 0.5 }, 2)
+    expect(seen.threads).toBe(2)
+    expect(seen.metrics.map((m) => m.learningRate)).toEqual([0.1, 0.1, 0.05, 0.05, 0.025])
+    expect(seen.metrics.every((m) => Number.isFinite(m.loss))).toBe(true)
+    expect(seen.tensorsAfterRun).toBe(seen.tensorsBefore)
+  })
+
+  it('weight decay shrinks weights by lr × decay × weight when the gradient is zero (PyTorch SGD)', () => {
+    const optimizer = makeOptimizer(hyperSchema.parse({ optimizer: 'sgd', learningRate: 0.1, weightDecay: 0.5 }))
+    const v = tf.variable(tf.tensor1d([1, -2, 4]), true, 'wd-test')
+    optimizer.applyGradients({ [v.name]: tf.zeros([3]) })
+    expect(Array.from(v.dataSync())).toEqual([0.95, -1.9, 3.8].map((x) => Math.fround(x)))
+    const plain = makeOptimizer(hyperSchema.parse({ optimizer: 'sgd', learningRate: 0.1 }))
+    plain.applyGradients({ [v.name]: tf.zeros([3]) })
+    expect(Array.from(v.dataSync())).toEqual([0.95, -1.9, 3.8].map((x) => Math.fround(x)))
+    optimizer.dispose()
+    plain.dispose()
+    v.dispose()
+  })
+
+  it('early stopping ends the run once validation loss has not improved for `patience` epochs', async () => {
+    const h = hyperSchema.parse({ epochs: 12, validationSplit: 0.25, optimizer: 'adam', learningRate: 0.01, earlyStopping: 2 })
+    const ds = syntheticMnist()
+    const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false)
+    const metrics: EpochMetrics[] = []
+    const sink: TrainerSink = { progress: () => {}, epoch: (m) => metrics.push(m) }
+    const result = await train(getPreset('lenet').spec, h, data, sink, { stopped: false }, 'es')
+    data.dispose()
+    // Random labels: validation loss soon stops improving, so the run ends well before epoch 12.
+    expect(result.status).toBe('completed')
+    expect(result.epochsDone).toBeLessThan(12)
+    expect(metrics).toHaveLength(result.epochsDone)
+    const losses = metrics.map((m) => m.valLoss!)
+    const bestEpoch = losses.indexOf(Math.min(...losses)) + 1
+    expect(result.epochsDone - bestEpoch).toBe(2)
+    expect(result.note).toMatch(new RegExp(`not improved for 2 epochs .*after epoch ${bestEpoch}\\), so training ended after epoch ${result.epochsDone}`))
   })
 })

@@ -1,7 +1,7 @@
 import { tf } from './tf'
 import { buildModel, countParams, snapshotWeights, type BuiltModel } from './model'
 import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
-import type { Hyper } from '../shared/hyper'
+import { DEFAULT_HYPER, learningRateAt, type Hyper } from '../shared/hyper'
 import type { ModelSpec } from '../shared/model/spec'
 import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
@@ -30,7 +30,8 @@ const EVAL_BATCH_SIZE = 1000
 /** What a training loop reports; the engine server turns these into protocol messages. */
 export interface TrainerSink {
   progress(e: Omit<ProgressEvent, 'runId'>): void
-  epoch(metrics: EpochMetrics, weights: WeightTensor[]): void
+  /** After each epoch: its metrics, the model's weights and the optimizer's state (for resuming). */
+  epoch(metrics: EpochMetrics, weights: WeightTensor[], optimizer: WeightTensor[]): void
 }
 
 /** How often a paused run looks whether it was resumed or stopped. */
@@ -59,20 +60,82 @@ export interface TrainResult {
   status: 'completed' | 'stopped'
   epochsDone: number
   test: TestMetrics
+  /** Why the run ended before its last epoch without being stopped (early stopping), in words. */
+  note?: string
 }
 
-function makeOptimizer(hyper: Hyper): tf.Optimizer {
+/** Builds the run's optimizer with its settings (PyTorch's defaults unless changed). */
+export function makeOptimizer(hyper: Hyper): tf.Optimizer {
   const lr = hyper.learningRate
-  switch (hyper.optimizer) {
-    case 'sgd':
-      return tf.train.sgd(lr)
-    case 'momentum':
-      return tf.train.momentum(lr, 0.9)
-    case 'adam':
-      return tf.train.adam(lr, 0.9, 0.999, 1e-8)
-    case 'rmsprop':
-      return tf.train.rmsprop(lr, 0.99, 0, 1e-8)
+  const optimizer = ((): tf.Optimizer => {
+    switch (hyper.optimizer) {
+      case 'sgd':
+        return tf.train.sgd(lr)
+      case 'momentum':
+        return tf.train.momentum(lr, hyper.momentum)
+      case 'adam':
+        return tf.train.adam(lr, hyper.beta1, hyper.beta2, 1e-8)
+      case 'rmsprop':
+        return tf.train.rmsprop(lr, hyper.rho, 0, 1e-8)
+    }
+  })()
+  if (hyper.weightDecay > 0) addWeightDecay(optimizer, hyper.weightDecay)
+  if (hyper.optimizer === 'momentum') {
+    // tfjs's MomentumOptimizer.dispose() forgets the learning-rate scalar it inherits from SGD.
+    const dispose = optimizer.dispose.bind(optimizer)
+    optimizer.dispose = () => {
+      dispose()
+      ;(optimizer as unknown as { c?: tf.Tensor }).c?.dispose()
+    }
   }
+  return optimizer
+}
+
+/**
+ * Adds `decay × weight` to every gradient before the optimizer uses it, as PyTorch's
+ * `weight_decay` does; both minimize() and the threaded path go through applyGradients.
+ */
+function addWeightDecay(optimizer: tf.Optimizer, decay: number): void {
+  const apply = optimizer.applyGradients.bind(optimizer)
+  optimizer.applyGradients = (grads: tf.NamedTensorMap | Array<{ name: string; tensor: tf.Tensor }>) => {
+    const named: tf.NamedTensorMap = Array.isArray(grads)
+      ? Object.fromEntries(grads.map((g) => [g.name, g.tensor]))
+      : grads
+    const variables = tf.engine().registeredVariables
+    const decayed = tf.tidy(() => {
+      const out: tf.NamedTensorMap = {}
+      for (const [name, g] of Object.entries(named)) {
+        const v = variables[name]
+        out[name] = v ? tf.add(g, tf.mul(v, decay)) : tf.clone(g)
+      }
+      return out
+    })
+    try {
+      apply(decayed)
+    } finally {
+      tf.dispose(Object.values(decayed))
+    }
+  }
+}
+
+/** Sets an optimizer's learning rate for the next steps (SGD and momentum cache it as a tensor). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void }
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr)
+  else o.learningRate = lr
+}
+
+/** Whether each thread can keep its own optimizer: only with a fixed rate and PyTorch defaults. */
+function optimizerReplicable(hyper: Hyper): boolean {
+  const d = DEFAULT_HYPER
+  return (
+    hyper.schedule === 'none' &&
+    hyper.weightDecay === 0 &&
+    hyper.momentum === d.momentum &&
+    hyper.beta1 === d.beta1 &&
+    hyper.beta2 === d.beta2 &&
+    hyper.rho === d.rho
+  )
 }
 
 /** Mean loss and accuracy over a whole split, summed batch by batch (not averaged per batch). */
@@ -103,10 +166,72 @@ export async function evaluate(
   return { loss: lossSum / split.count, accuracy: correct / split.count }
 }
 
+/** The lowest validation loss so far and its epoch (counted from 1), or null without any. */
+function earlyStoppingBest(losses: Array<number | null>): { epoch: number; loss: number } | null {
+  let best: { epoch: number; loss: number } | null = null
+  losses.forEach((loss, i) => {
+    if (loss !== null && (best === null || loss < best.loss)) best = { epoch: i + 1, loss }
+  })
+  return best
+}
+
 /** Options of a training loop that are not hyperparameters. */
 export interface TrainOptions {
   /** Threads to train on, main included; by default chosen by chooseThreads. */
   threads?: number
+  /** Go on from a checkpoint: epochs already trained, their weights and the optimizer's state. */
+  resume?: ResumePoint
+}
+
+/** Where a resumed run picks up. */
+export interface ResumePoint {
+  epochsDone: number
+  weights: WeightTensor[]
+  optimizer: WeightTensor[]
+  /** Validation losses of the epochs done, for early stopping to go on counting. */
+  valLosses?: Array<number | null>
+}
+
+/** The optimizer's state (step count, moments) as plain named arrays. */
+async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<WeightTensor[]> {
+  const named = await optimizer.getWeights()
+  try {
+    return await Promise.all(
+      named.map(async (w) => ({
+        name: w.name,
+        shape: w.tensor.shape.slice(),
+        data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>)
+      }))
+    )
+  } finally {
+    // The step count is a fresh scalar; the rest are the optimizer's own variables.
+    tf.dispose(named.filter((w) => w.name === 'iter').map((w) => w.tensor))
+  }
+}
+
+/** Puts a checkpoint's weights into the model (by position, checking shapes) and its state into the optimizer. */
+async function restore(model: BuiltModel, optimizer: tf.Optimizer, point: ResumePoint): Promise<void> {
+  if (point.weights.length !== model.variables.length) {
+    throw new WorkbenchError(
+      'INCOMPATIBLE',
+      `The checkpoint has ${point.weights.length} weight tensors but the model needs ${model.variables.length}. Resume only with the run's own model.`
+    )
+  }
+  model.variables.forEach((v, i) => {
+    const w = point.weights[i]
+    if (w.shape.join() !== v.shape.join()) {
+      throw new WorkbenchError('INCOMPATIBLE', `Checkpoint weight ${w.name} has shape [${w.shape}] but the model needs [${v.shape}].`)
+    }
+    tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')))
+  })
+  if (point.optimizer.length > 0) {
+    const tensors = point.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, 'float32') }))
+    try {
+      await optimizer.setWeights(tensors)
+    } finally {
+      tf.dispose(tensors.map((t) => t.tensor))
+    }
+  }
 }
 
 /** One optimizer step on a batch: its mean loss and correctly classified samples. */
@@ -153,6 +278,8 @@ export async function train(
   const model = buildModel(spec, hyper.seed, runTag)
   const optimizer = makeOptimizer(hyper)
   const random = seededRandom(hyper.seed)
+  const resume = options.resume
+  const firstEpoch = (resume?.epochsDone ?? 0) + 1
   const n = data.train.count
   const batchSize = Math.min(hyper.batchSize, n)
   const batchesPerEpoch = Math.ceil(n / batchSize)
@@ -161,7 +288,14 @@ export async function train(
     let threads = chooseThreads(spec, { ...hyper, batchSize }, tf.getBackend(), options.threads)
     if (threads > 1) {
       try {
-        parallel = await startParallelTraining(model, { spec, seed: hyper.seed, runTag }, hyper, data, threads)
+        parallel = await startParallelTraining(
+          model,
+          { spec, seed: hyper.seed, runTag },
+          hyper,
+          data,
+          threads,
+          optimizerReplicable(hyper) && !resume
+        )
       } catch (error) {
         // Threads only speed training up; a worker that cannot start must not stop the run.
         if (process.env.CNN_WORKBENCH_DEBUG) console.error(error)
@@ -169,13 +303,27 @@ export async function train(
       }
     }
     const trainer = parallel
-    const step: BatchStep = trainer ? (idx) => trainer.step(idx) : singleThreadStep(model, optimizer, data)
+    // Replicated: the trainer steps its own optimizer; otherwise every step goes through ours.
+    const live = trainer?.optimizer ?? optimizer
+    const step: BatchStep = trainer
+      ? (idx) => (trainer.optimizer ? trainer.step(idx) : trainer.step(idx, optimizer))
+      : singleThreadStep(model, optimizer, data)
+    if (resume) {
+      // Weights sent to threads at start are stale now; broadcast mode shares fresh ones each step.
+      await restore(model, optimizer, resume)
+      // The shuffles of the epochs done, so epoch N+1 sees the same order as in one long run.
+      for (let e = 1; e < firstEpoch; e++) shuffleInPlace(new Int32Array(n), random)
+    }
+    const valLosses: Array<number | null> = [...(resume?.valLosses ?? [])]
+    let note: string | undefined
     // Moved forward by the time spent paused, so elapsed time and speed count training only.
     let started = performance.now()
-    let epochsDone = 0
+    let epochsDone = firstEpoch - 1
     let stopped = false
     let firstEpochLoss: number | undefined
-    for (let epoch = 1; epoch <= hyper.epochs && !stopped; epoch++) {
+    for (let epoch = firstEpoch; epoch <= hyper.epochs && !stopped; epoch++) {
+      const learningRate = learningRateAt(hyper, epoch)
+      setLearningRate(live, learningRate)
       const order = new Int32Array(n)
       for (let i = 0; i < n; i++) order[i] = i
       shuffleInPlace(order, random)
@@ -204,9 +352,9 @@ export async function train(
         if (now - lastReport >= PROGRESS_INTERVAL_MS || b === batchesPerEpoch - 1) {
           lastReport = now
           const elapsedMs = now - started
-          const doneSamples = (epoch - 1) * n + seen
+          const doneSamples = (epoch - firstEpoch) * n + seen
           const samplesPerSecond = seen / ((now - epochStart) / 1000)
-          const remaining = hyper.epochs * n - doneSamples
+          const remaining = (hyper.epochs - firstEpoch + 1) * n - doneSamples
           sink.progress({
             epoch,
             epochs: hyper.epochs,
@@ -242,15 +390,29 @@ export async function train(
           valLoss: val ? val.loss : null,
           valAccuracy: val ? val.accuracy : null,
           seconds,
-          samplesPerSecond: seen / seconds
+          samplesPerSecond: seen / seconds,
+          learningRate
         },
-        await snapshotWeights(model)
+        await snapshotWeights(model),
+        await snapshotOptimizer(live)
       )
+      valLosses.push(val ? val.loss : null)
+      if (hyper.earlyStopping > 0 && val && !stopped) {
+        const best = earlyStoppingBest(valLosses)
+        if (epoch < hyper.epochs && best !== null && epoch - best.epoch >= hyper.earlyStopping) {
+          note =
+            `Early stopping: validation loss has not improved for ${hyper.earlyStopping} ` +
+            `epoch${hyper.earlyStopping === 1 ? '' : 's'} (best ${best.loss.toFixed(4)} after epoch ${best.epoch}), ` +
+            `so training ended after epoch ${epoch}. The saved model is the one from epoch ${epoch}.`
+          break
+        }
+      }
     }
     const test = await evaluate(model, data.test, data.numClasses)
     return {
       status: stopped ? 'stopped' : 'completed',
       epochsDone,
+      ...(note ? { note } : {}),
       params: countParams(model).trainable,
       threads,
       test: { testAccuracy: test.accuracy, testLoss: test.loss, testCount: data.test.count }

@@ -63,8 +63,8 @@ export type FromEngine =
   | { type: 'memory'; id: number; numTensors: number; numBytes: number; rssBytes: number }
   | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number; preprocessing: Preprocessing }
   | ({ type: 'progress' } & z.infer<typeof progressEventSchema>)
-  | { type: 'epoch'; runId: string; metrics: z.infer<typeof epochMetricsSchema>; weights: WeightTensor[] }
-  | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null }
+  | { type: 'epoch'; runId: string; metrics: z.infer<typeof epochMetricsSchema>; weights: WeightTensor[]; optimizer: WeightTensor[] }
+  | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null; note?: string }
   | { type: 'failed'; runId: string; error: z.infer<typeof errorInfoSchema> }
   | { type: 'error'; error: z.infer<typeof errorInfoSchema> }
   | { type: 'reply'; id: number; ok: true; value: unknown }

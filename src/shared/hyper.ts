@@ -12,6 +12,11 @@ export const normalizationSchema = z.enum(NORMALIZATIONS)
 export type Normalization = z.infer<typeof normalizationSchema>
 
 export const optimizerSchema = z.enum(['sgd', 'momentum', 'adam', 'rmsprop'])
+
+/** How the learning rate changes from epoch to epoch (PyTorch's StepLR and CosineAnnealingLR). */
+export const SCHEDULES = ['none', 'step', 'cosine'] as const
+export const scheduleSchema = z.enum(SCHEDULES)
+export type Schedule = z.infer<typeof scheduleSchema>
 export type OptimizerName = z.infer<typeof optimizerSchema>
 
 /**
@@ -32,8 +37,39 @@ export const hyperSchema = z.strictObject({
   backend: backendChoiceSchema.default('auto'),
   normalization: normalizationSchema.default('unit'),
   /** How `limit` and the validation split pick samples: file order, or in proportion per class. */
-  subset: z.enum(['first', 'stratified']).default('first')
+  subset: z.enum(['first', 'stratified']).default('first'),
+  /** Momentum factor of 'momentum' (PyTorch SGD's momentum). */
+  momentum: z.number().min(0).max(0.999).default(0.9),
+  /** Adam's decay rates of the gradient's mean and of its square. */
+  beta1: z.number().min(0).max(0.9999).default(0.9),
+  beta2: z.number().min(0).max(0.99999).default(0.999),
+  /** RMSprop's decay rate of the squared gradient (PyTorch's alpha). */
+  rho: z.number().min(0).max(0.9999).default(0.99),
+  /** L2 penalty added to every gradient as weightDecay × weight (PyTorch's weight_decay). */
+  weightDecay: z.number().min(0).max(1).default(0),
+  schedule: scheduleSchema.default('none'),
+  /** Step schedule: multiply the learning rate by gamma every stepSize epochs. */
+  stepSize: z.number().int().min(1).max(1000).default(10),
+  gamma: z.number().positive().max(1).default(0.1),
+  /** Stop when validation loss has not improved for this many epochs; 0 turns it off. */
+  earlyStopping: z.number().int().min(0).max(1000).default(0)
 })
+
+/**
+ * The learning rate of an epoch (counted from 1): PyTorch's StepLR, or CosineAnnealingLR over the
+ * run's epochs down to 0 (epoch 1 trains at the full rate, as `scheduler.step()` after each epoch).
+ */
+export function learningRateAt(hyper: Pick<Hyper, 'learningRate' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number): number {
+  const done = epoch - 1
+  switch (hyper.schedule) {
+    case 'none':
+      return hyper.learningRate
+    case 'step':
+      return hyper.learningRate * hyper.gamma ** Math.floor(done / hyper.stepSize)
+    case 'cosine':
+      return (hyper.learningRate * (1 + Math.cos((Math.PI * done) / hyper.epochs))) / 2
+  }
+}
 export type Hyper = z.infer<typeof hyperSchema>
 export type HyperInput = z.input<typeof hyperSchema>
 

@@ -79,8 +79,10 @@ export async function runTrain(cmd: TrainCommand, services: Services, out: Outpu
     testCount: final.test?.testCount,
     perClassAccuracy: evaluation?.perClassAccuracy,
     confusionMatrix: evaluation?.confusionMatrix,
+    ...(final.note ? { note: final.note } : {}),
     runDir
   })
+  if (final.note) out.text(final.note)
   if (final.test) {
     out.text(
       `${final.status === 'stopped' ? 'Stopped' : 'Done'}: test accuracy ${pct(final.test.testAccuracy)}, test loss ${final.test.testLoss.toFixed(4)} on ${final.test.testCount.toLocaleString('en-US')} test images`

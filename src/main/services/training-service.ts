@@ -157,11 +157,12 @@ export class TrainingService {
         this.queue(run, async () => {
           await this.runs.appendMetrics(run.id, m.metrics)
           await this.runs.writeCheckpoint(run.id, run.spec, m.weights, m.metrics.epoch)
+          await this.runs.writeFilterSnapshot(run.id, m.metrics.epoch, m.weights)
           await this.runs.update(run.id, { epochsDone: m.metrics.epoch })
         })
         return
       case 'done':
-        void this.finish(run.id, { status: m.status, test: m.test })
+        void this.finish(run.id, { status: m.status, test: m.test, note: m.note })
         return
       case 'failed':
         void this.finish(run.id, { status: 'failed', error: m.error })
@@ -177,7 +178,7 @@ export class TrainingService {
 
   private async finish(
     runId: string,
-    outcome: Pick<RunRecord, 'status'> & { test?: RunRecord['test']; error?: RunRecord['error'] }
+    outcome: Pick<RunRecord, 'status'> & { test?: RunRecord['test']; error?: RunRecord['error']; note?: string }
   ): Promise<void> {
     const run = this.active
     if (!run || run.id !== runId) return
@@ -192,7 +193,8 @@ export class TrainingService {
       runId,
       status: outcome.status,
       ...(outcome.test ? { test: outcome.test } : {}),
-      ...(outcome.error ? { error: outcome.error } : {})
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.note ? { note: outcome.note } : {})
     })
     if (outcome.status !== 'failed') await this.afterRun?.(runId, run.dataset)
     run.settle()

@@ -95,7 +95,16 @@ describe('training', () => {
         seed: DEFAULT_HYPER.seed,
         backend: 'cpu',
         normalization: 'unit',
-        subset: 'first'
+        subset: 'first',
+        momentum: 0.9,
+        beta1: 0.9,
+        beta2: 0.999,
+        rho: 0.99,
+        weightDecay: 0,
+        schedule: 'none',
+        stepSize: 10,
+        gamma: 0.1,
+        earlyStopping: 0
       }
     })
     expect(isProxy(payload)).toBe(false)

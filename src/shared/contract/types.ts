@@ -80,7 +80,9 @@ export const epochMetricsSchema = z.object({
   valLoss: z.number().nullable(),
   valAccuracy: z.number().nullable(),
   seconds: z.number(),
-  samplesPerSecond: z.number()
+  samplesPerSecond: z.number(),
+  /** The learning rate this epoch trained with (changes under a schedule); absent in old runs. */
+  learningRate: z.number().optional()
 })
 export type EpochMetrics = z.infer<typeof epochMetricsSchema>
 
@@ -100,7 +102,9 @@ export const runStatusEventSchema = z.object({
   backend: backendNameSchema.optional(),
   params: z.number().int().optional(),
   test: testMetricsSchema.optional(),
-  error: errorInfoSchema.optional()
+  error: errorInfoSchema.optional(),
+  /** Why a run ended early without being stopped (early stopping), in plain words. */
+  note: z.string().optional()
 })
 export type RunStatusEvent = z.infer<typeof runStatusEventSchema>
 

@@ -69,6 +69,8 @@ export interface ParallelTrainer {
   readonly threads: number
   /** Backend and notes reported by each worker. */
   readonly workerBackends: string[]
+  /** The main thread's copy of the optimizer in replicated mode (its state is every thread's). */
+  readonly optimizer: tf.Optimizer | null
   /**
    * One optimizer step on the samples at `indices`; resolves to the batch's mean loss and hits.
    * Pass the optimizer only when the trainer was made without an optimizer spec.
@@ -207,6 +209,7 @@ export async function createParallelTrainer(
   return {
     threads,
     workerBackends,
+    optimizer: ownOptimizer,
     async step(indices, optimizer) {
       const apply = ownOptimizer ?? optimizer
       if (!apply)

@@ -33,3 +33,45 @@ describe('hyperparameter form: preprocessing', () => {
     })
   })
 })
+
+describe('hyperparameter form: advanced settings', () => {
+  it('sends momentum, weight decay, a step schedule and early stopping; fields follow the choices', async () => {
+    const { wrapper, api } = await mountApp()
+    current = wrapper
+    const has = (id: string): boolean => wrapper.find(`[data-testid="${id}"]`).exists()
+    expect(wrapper.find('[data-testid="advanced-settings"] summary').text()).toContain('Advanced')
+    // Adam by default: its betas show, momentum and the step fields do not.
+    expect(has('beta1-input') && has('beta2-input')).toBe(true)
+    expect(has('momentum-input') || has('stepSize-input')).toBe(false)
+    await wrapper.find('[data-testid="optimizer-select"]').setValue('momentum')
+    await wrapper.find('[data-testid="schedule-select"]').setValue('step')
+    await flushPromises()
+    expect(has('beta1-input')).toBe(false)
+    await wrapper.find('[data-testid="momentum-input"]').setValue('0.8')
+    await wrapper.find('[data-testid="weightDecay-input"]').setValue('0.0005')
+    await wrapper.find('[data-testid="stepSize-input"]').setValue('3')
+    await wrapper.find('[data-testid="gamma-input"]').setValue('0.5')
+    await wrapper.find('[data-testid="earlyStopping-input"]').setValue('2')
+    await wrapper.find('[data-testid="train-button"]').trigger('click')
+    await flushPromises()
+    expect(api.startCalls[0].hyper).toMatchObject({
+      optimizer: 'momentum',
+      momentum: 0.8,
+      weightDecay: 0.0005,
+      schedule: 'step',
+      stepSize: 3,
+      gamma: 0.5,
+      earlyStopping: 2
+    })
+  })
+
+  it('explains an out-of-range value and blocks training', async () => {
+    const { wrapper, api } = await mountApp()
+    current = wrapper
+    await wrapper.find('[data-testid="weightDecay-input"]').setValue('5')
+    await flushPromises()
+    expect(wrapper.find('#weightDecay-error').text()).toContain('from 0 (off) to 1')
+    expect(wrapper.find('[data-testid="train-button"]').attributes('disabled')).toBeDefined()
+    expect(api.startCalls).toHaveLength(0)
+  })
+})

@@ -6,7 +6,8 @@ import {
   type BackendChoice,
   type Hyper,
   type Normalization,
-  type OptimizerName
+  type OptimizerName,
+  type Schedule
 } from '../../../shared/hyper'
 
 /** The form's fields; numbers are '' while an input is empty. */
@@ -23,6 +24,16 @@ export interface HyperDraft {
   normalization: Normalization
   /** Stratified subset and validation split: every class in proportion. */
   stratified: boolean
+  momentum: number | ''
+  beta1: number | ''
+  beta2: number | ''
+  rho: number | ''
+  weightDecay: number | ''
+  schedule: Schedule
+  stepSize: number | ''
+  gamma: number | ''
+  /** Patience in epochs; 0 is off. */
+  earlyStopping: number | ''
 }
 export type HyperField = keyof HyperDraft
 
@@ -36,7 +47,16 @@ const HINTS: Record<HyperField, string> = {
   validationPercent: 'Use a percentage from 0 to 90.',
   backend: 'Choose one of the listed backends.',
   normalization: 'Choose one of the listed normalizations.',
-  stratified: 'Tick or untick the box.'
+  stratified: 'Tick or untick the box.',
+  momentum: 'Use a number from 0 to 0.999; 0.9 is usual.',
+  beta1: 'Use a number from 0 to 0.9999; 0.9 is usual.',
+  beta2: 'Use a number from 0 to 0.99999; 0.999 is usual.',
+  rho: 'Use a number from 0 to 0.9999; 0.99 is usual.',
+  weightDecay: 'Use a number from 0 (off) to 1; 0.0001 to 0.001 is usual.',
+  schedule: 'Choose one of the listed schedules.',
+  stepSize: 'Use a whole number of epochs from 1 to 1,000.',
+  gamma: 'Use a factor above 0 and at most 1, such as 0.1.',
+  earlyStopping: 'Use a whole number of epochs from 0 (off) to 1,000.'
 }
 
 const FIELD_OF_KEY: Partial<Record<keyof Hyper, HyperField>> = {
@@ -48,10 +68,32 @@ const FIELD_OF_KEY: Partial<Record<keyof Hyper, HyperField>> = {
   validationSplit: 'validationPercent',
   backend: 'backend',
   normalization: 'normalization',
-  subset: 'stratified'
+  subset: 'stratified',
+  momentum: 'momentum',
+  beta1: 'beta1',
+  beta2: 'beta2',
+  rho: 'rho',
+  weightDecay: 'weightDecay',
+  schedule: 'schedule',
+  stepSize: 'stepSize',
+  gamma: 'gamma',
+  earlyStopping: 'earlyStopping'
 }
 
-const REQUIRED: HyperField[] = ['learningRate', 'batchSize', 'epochs', 'validationPercent']
+const REQUIRED: HyperField[] = [
+  'learningRate',
+  'batchSize',
+  'epochs',
+  'validationPercent',
+  'momentum',
+  'beta1',
+  'beta2',
+  'rho',
+  'weightDecay',
+  'stepSize',
+  'gamma',
+  'earlyStopping'
+]
 
 /** Human names for fields, used when listing what blocks training. */
 export const FIELD_NAMES: Record<HyperField, string> = {
@@ -63,7 +105,16 @@ export const FIELD_NAMES: Record<HyperField, string> = {
   validationPercent: 'validation split',
   backend: 'backend',
   normalization: 'normalization',
-  stratified: 'stratified subset'
+  stratified: 'stratified subset',
+  momentum: 'momentum',
+  beta1: 'Adam beta1',
+  beta2: 'Adam beta2',
+  rho: 'RMSprop rho',
+  weightDecay: 'weight decay',
+  schedule: 'learning-rate schedule',
+  stepSize: 'step size',
+  gamma: 'gamma',
+  earlyStopping: 'early stopping'
 }
 
 function num(v: number | ''): number | undefined {
@@ -81,7 +132,16 @@ export const useHyperStore = defineStore('hyper', () => {
     validationPercent: Math.round(DEFAULT_HYPER.validationSplit * 100),
     backend: DEFAULT_HYPER.backend,
     normalization: DEFAULT_HYPER.normalization,
-    stratified: DEFAULT_HYPER.subset === 'stratified'
+    stratified: DEFAULT_HYPER.subset === 'stratified',
+    momentum: DEFAULT_HYPER.momentum,
+    beta1: DEFAULT_HYPER.beta1,
+    beta2: DEFAULT_HYPER.beta2,
+    rho: DEFAULT_HYPER.rho,
+    weightDecay: DEFAULT_HYPER.weightDecay,
+    schedule: DEFAULT_HYPER.schedule,
+    stepSize: DEFAULT_HYPER.stepSize,
+    gamma: DEFAULT_HYPER.gamma,
+    earlyStopping: DEFAULT_HYPER.earlyStopping
   })
 
   const validation = computed(() => {
@@ -100,7 +160,16 @@ export const useHyperStore = defineStore('hyper', () => {
       seed: DEFAULT_HYPER.seed,
       backend: draft.backend,
       normalization: draft.normalization,
-      subset: draft.stratified ? 'stratified' : 'first'
+      subset: draft.stratified ? 'stratified' : 'first',
+      momentum: num(draft.momentum),
+      beta1: num(draft.beta1),
+      beta2: num(draft.beta2),
+      rho: num(draft.rho),
+      weightDecay: num(draft.weightDecay),
+      schedule: draft.schedule,
+      stepSize: num(draft.stepSize),
+      gamma: num(draft.gamma),
+      earlyStopping: num(draft.earlyStopping)
     })
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {

@@ -63,6 +63,8 @@ export const useTrainingStore = defineStore('training', () => {
   const lossSmoothed = shallowRef<Point[]>([])
   const test = shallowRef<TestMetrics | null>(null)
   const error = shallowRef<ErrorInfo | null>(null)
+  /** Why the run ended early on its own (early stopping). */
+  const note = ref<string | null>(null)
   const backend = ref<BackendName | null>(null)
   const params = ref<number | null>(null)
 
@@ -159,6 +161,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (e.params !== undefined) params.value = e.params
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
+    if (e.note) note.value = e.note
     if (!active.value) stopping.value = false
     pausing.value = false
     if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') {
@@ -188,6 +191,7 @@ export const useTrainingStore = defineStore('training', () => {
     lossSmoothed.value = []
     test.value = null
     error.value = null
+    note.value = null
     backend.value = null
     params.value = null
     stopping.value = false
@@ -259,6 +263,7 @@ export const useTrainingStore = defineStore('training', () => {
     lossSmoothed,
     test,
     error,
+    note,
     backend,
     params,
     active,
