@@ -35,10 +35,19 @@ interface CliResult {
 /** Runs the real CLI through tsx (asynchronously, so the test's HTTP server keeps serving). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CNN_WORKBENCH_HOME: home.dir, CNN_WORKBENCH_ENGINE: ENGINE_TS, ...env }
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          CNN_WORKBENCH_HOME: home.dir,
+          CNN_WORKBENCH_ENGINE: ENGINE_TS,
+          ...env
+        }
+      }
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -96,7 +105,16 @@ describe('cnn-workbench dataset import of a folder of class folders', () => {
         ]
       })
     )
-    const trained = await cli(['train', '--model', model, '--dataset', 'shapes', '--epochs', '1', '--json'])
+    const trained = await cli([
+      'train',
+      '--model',
+      model,
+      '--dataset',
+      'shapes',
+      '--epochs',
+      '1',
+      '--json'
+    ])
     expect(trained.code, trained.stderr + trained.stdout).toBe(0)
     const done = trained.lines.find((l) => l.event === 'done')
     expect(done).toMatchObject({ status: 'completed', testCount: 9 })
@@ -104,10 +122,14 @@ describe('cnn-workbench dataset import of a folder of class folders', () => {
   }, 180_000)
 
   it('keeps colour with --rgb (32 × 32 by default) and splits with --test-fraction', async () => {
-    const folder = await writeImageFolder(join(home.dir, 'colours'), { perClass: { red: 10, blue: 10 } })
+    const folder = await writeImageFolder(join(home.dir, 'colours'), {
+      perClass: { red: 10, blue: 10 }
+    })
     const r = await cli(['dataset', 'import', folder, '--rgb', '--test-fraction', '0.3'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/Imported colours: 14 training and 6 test images of 3 × 32 × 32, 2 classes\./)
+    expect(r.stdout).toMatch(
+      /Imported colours: 14 training and 6 test images of 3 × 32 × 32, 2 classes\./
+    )
   }, 60_000)
 
   it('refuses bad flags and bad folders with typed errors that name the flag or file', async () => {
@@ -120,7 +142,10 @@ describe('cnn-workbench dataset import of a folder of class folders', () => {
     expect(String(stray.lines.at(-1)?.message)).toMatch(/--rgb belongs to `dataset import`/)
 
     const bad = await writeImageFolder(join(home.dir, 'bad'), { perClass: { a: 2, b: 2 } })
-    writeFileSync(join(bad, 'b', 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]))
+    writeFileSync(
+      join(bad, 'b', 'broken.png'),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2])
+    )
     const r = await cli(['dataset', 'import', bad, '--name', 'shapes', '--json'])
     expect(r.lines.at(-1)).toMatchObject({ event: 'error', code: 'DATASET_ERROR' })
     expect(String(r.lines.at(-1)?.message)).toMatch(/b\/broken\.png/)
@@ -137,16 +162,21 @@ describe('cnn-workbench dataset download', () => {
     })
     expect(r.code).toBe(1)
     expect(r.lines.at(-1)).toMatchObject({ event: 'error', code: 'IO_ERROR' })
-    expect(String(r.lines.at(-1)?.message)).toMatch(/Could not reach 127\.0\.0\.1:9 .*import the files/)
+    expect(String(r.lines.at(-1)?.message)).toMatch(
+      /Could not reach 127\.0\.0\.1:9 .*import the files/
+    )
   }, 60_000)
 
   it('shows progress on stderr and refuses files whose checksum is wrong', async () => {
-    const r = await cli(['dataset', 'download', 'fashion-mnist', '--json'], { CNN_WORKBENCH_MIRROR: baseUrl })
+    const r = await cli(['dataset', 'download', 'fashion-mnist', '--json'], {
+      CNN_WORKBENCH_MIRROR: baseUrl
+    })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/File 1 of 4 \(train-images-idx3-ubyte\.gz\)/)
     expect(String(r.lines.at(-1)?.message)).toMatch(/train-images-idx3-ubyte\.gz/)
     const listed = await cli(['datasets', '--json'])
-    const entries = (listed.lines[0] as { datasets: { name: string; available: boolean }[] }).datasets
+    const entries = (listed.lines[0] as { datasets: { name: string; available: boolean }[] })
+      .datasets
     expect(entries.find((d) => d.name === 'fashion-mnist')?.available).toBe(false)
   }, 60_000)
 

@@ -30,7 +30,9 @@ function mirrored(base: string): Record<string, DownloadSpec> {
 
 function progressLine(p: DatasetProgress): string {
   if (p.phase === 'import') {
-    return p.fileCount > 1 ? `Decoded ${p.fileIndex} of ${p.fileCount} images (${p.file})` : `Importing ${p.file}…`
+    return p.fileCount > 1
+      ? `Decoded ${p.fileIndex} of ${p.fileCount} images (${p.file})`
+      : `Importing ${p.file}…`
   }
   const mb = (n: number): string => (n / 1_000_000).toFixed(1)
   const total = p.totalBytes === null ? '' : ` of ${mb(p.totalBytes)}`
@@ -64,7 +66,10 @@ function importRequest(target: string, values: Flags['values']): ImportRequest {
   }
   const parsed = importRequestSchema.safeParse(raw)
   if (!parsed.success) {
-    const flags: Record<string, string> = { imageSize: '--size (4 to 256)', testFraction: '--test-fraction (between 0 and 1)' }
+    const flags: Record<string, string> = {
+      imageSize: '--size (4 to 256)',
+      testFraction: '--test-fraction (between 0 and 1)'
+    }
     const field = String(parsed.error.issues[0].path[0] ?? '')
     throw new WorkbenchError(
       'BAD_REQUEST',
@@ -94,7 +99,8 @@ export async function runDataset(
   }
   if (sub !== 'import') {
     const stray = ['name', ...IMAGE_FLAGS].find((f) => values[f] !== undefined)
-    if (stray) throw new WorkbenchError('BAD_REQUEST', `--${stray} belongs to \`dataset import\`. ${USAGE}`)
+    if (stray)
+      throw new WorkbenchError('BAD_REQUEST', `--${stray} belongs to \`dataset import\`. ${USAGE}`)
   }
   if (sub === 'import') {
     const request = importRequest(target, values)

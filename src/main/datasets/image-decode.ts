@@ -22,7 +22,8 @@ function fail(message: string, file: string): never {
 /** 'png' or 'jpeg' from the first bytes, null for anything else. */
 export function sniffImage(bytes: Uint8Array): 'png' | 'jpeg' | null {
   if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return 'png'
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg'
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    return 'jpeg'
   return null
 }
 
@@ -44,7 +45,8 @@ function jpegSize(bytes: Uint8Array): [number, number] | null {
       continue
     }
     const length = (bytes[p + 2] << 8) | bytes[p + 3]
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc
+    const isSof =
+      marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc
     if (isSof) return [(bytes[p + 7] << 8) | bytes[p + 8], (bytes[p + 5] << 8) | bytes[p + 6]]
     if (length < 2) return null
     p += 2 + length
@@ -56,13 +58,26 @@ function jpegSize(bytes: Uint8Array): [number, number] | null {
  * Decodes a PNG or JPEG (recognised by content, not name) to RGBA. Reads the size from the header
  * first and refuses images over `maxPixels`; any decoder failure becomes a DATASET_ERROR naming `file`.
  */
-export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMAGE_PIXELS): RgbaImage {
+export function decodeImage(
+  bytes: Uint8Array,
+  file: string,
+  maxPixels = MAX_IMAGE_PIXELS
+): RgbaImage {
   const format = sniffImage(bytes)
-  if (!format) fail(`${file} is not a PNG or JPEG image (its first bytes say otherwise). Remove or convert it.`, file)
+  if (!format)
+    fail(
+      `${file} is not a PNG or JPEG image (its first bytes say otherwise). Remove or convert it.`,
+      file
+    )
   const size = format === 'png' ? pngSize(bytes) : jpegSize(bytes)
-  if (!size) fail(`${file} is a truncated or damaged ${format.toUpperCase()} (no image size in its header). Remove or re-save it.`, file)
+  if (!size)
+    fail(
+      `${file} is a truncated or damaged ${format.toUpperCase()} (no image size in its header). Remove or re-save it.`,
+      file
+    )
   const [width, height] = size
-  if (width === 0 || height === 0) fail(`${file} declares ${width}×${height} pixels; an image needs at least 1×1.`, file)
+  if (width === 0 || height === 0)
+    fail(`${file} declares ${width}×${height} pixels; an image needs at least 1×1.`, file)
   if (width * height > maxPixels) {
     fail(
       `${file} is ${width}×${height} pixels, more than the ${maxPixels.toLocaleString('en-US')} ` +
@@ -87,14 +102,16 @@ export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMA
     }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
-    fail(`${file} could not be decoded as ${format.toUpperCase()} (${reason}). Remove or re-save it.`, file)
+    fail(
+      `${file} could not be decoded as ${format.toUpperCase()} (${reason}). Remove or re-save it.`,
+      file
+    )
   }
-  if (
-    out.width !== width ||
-    out.height !== height ||
-    out.data.length !== width * height * 4
-  ) {
-    fail(`${file} decoded to a different size than its header declares. Remove or re-save it.`, file)
+  if (out.width !== width || out.height !== height || out.data.length !== width * height * 4) {
+    fail(
+      `${file} decoded to a different size than its header declares. Remove or re-save it.`,
+      file
+    )
   }
   return out
 }

@@ -98,7 +98,10 @@ describe('import of a folder of class folders', () => {
   })
 
   it('holds out round(n × fraction) of each class: 0.5 of 10, 15 and 5 images', async () => {
-    const r = await importImageFolder(registry, join(dir, 'Pets'), { name: 'half', testFraction: 0.5 })
+    const r = await importImageFolder(registry, join(dir, 'Pets'), {
+      name: 'half',
+      testFraction: 0.5
+    })
     expect(r.info).toMatchObject({ trainCount: 14, testCount: 16 })
     expect((await registry.inspect('half')).test.perClass).toEqual([5, 8, 3])
   })
@@ -173,9 +176,21 @@ describe('bad image folders fail naming the problem and leave the cache intact',
 
   it('refuses impossible sizes, fractions and names before reading any image', async () => {
     const folder = join(dir, 'Pets')
-    await expectError(importImageFolder(registry, folder, { imageSize: 2 }), /from 4 to 256/, 'BAD_REQUEST')
-    await expectError(importImageFolder(registry, folder, { testFraction: 1 }), /between 0 and 1/, 'BAD_REQUEST')
-    await expectError(importImageFolder(registry, folder, { name: 'mnist' }), /cannot be a dataset name/, 'BAD_REQUEST')
+    await expectError(
+      importImageFolder(registry, folder, { imageSize: 2 }),
+      /from 4 to 256/,
+      'BAD_REQUEST'
+    )
+    await expectError(
+      importImageFolder(registry, folder, { testFraction: 1 }),
+      /between 0 and 1/,
+      'BAD_REQUEST'
+    )
+    await expectError(
+      importImageFolder(registry, folder, { name: 'mnist' }),
+      /cannot be a dataset name/,
+      'BAD_REQUEST'
+    )
   })
 
   it('stops on cancel with CANCELLED and changes nothing', async () => {
@@ -208,7 +223,12 @@ describe('bad image folders fail naming the problem and leave the cache intact',
 describe('decodeImage fuzz', () => {
   it('turns a few hundred mutated PNGs and JPEGs into images or DATASET_ERRORs, quickly', () => {
     const random = seededRandom(20261124)
-    const seeds = [pngBytes(24, 17, 1, 3), jpegBytes(24, 17, 2, 5), pngBytes(3, 40), jpegBytes(64, 9)]
+    const seeds = [
+      pngBytes(24, 17, 1, 3),
+      jpegBytes(24, 17, 2, 5),
+      pngBytes(3, 40),
+      jpegBytes(64, 9)
+    ]
     let errors = 0
     for (let round = 0; round < 400; round++) {
       const bytes = Buffer.from(seeds[round % seeds.length])
@@ -226,7 +246,11 @@ describe('decodeImage fuzz', () => {
         bytes[at] = Math.floor(random() * 256)
       } else {
         const at = Math.floor(random() * bytes.length)
-        input = Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, random() * 256]), bytes.subarray(at)])
+        input = Buffer.concat([
+          bytes.subarray(0, at),
+          Buffer.from([0xff, random() * 256]),
+          bytes.subarray(at)
+        ])
       }
       const started = Date.now()
       try {

@@ -271,7 +271,8 @@ export async function importImageFolder(
     const a = await scanSplit(folder, classes, '')
     checkNotEmpty(folder, classes, a.perClass, '')
     ;({ train, test } = splitByClass(a.files, classes.length, testFraction))
-    if (test.length === 0) fail(`${folder} has too few images to hold any out for testing. Add more.`)
+    if (test.length === 0)
+      fail(`${folder} has too few images to hold any out for testing. Add more.`)
     skipped = a.skipped
   }
   const sampleBytes = size * size * channels

@@ -120,7 +120,11 @@ export const useExplorerStore = defineStore('explorer', () => {
     listen()
     importState.value = { ...idle(), busy: true }
     try {
-      const info = await api.datasets.import({ path, ...(asName ? { name: asName } : {}), ...images })
+      const info = await api.datasets.import({
+        path,
+        ...(asName ? { name: asName } : {}),
+        ...images
+      })
       const skipped = info.skippedFiles
         ? ` Skipped ${info.skippedFiles} file${info.skippedFiles === 1 ? '' : 's'} that are not PNG or JPEG.`
         : ''

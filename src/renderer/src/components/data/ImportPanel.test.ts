@@ -9,7 +9,9 @@ afterEach(() => {
   current = null
 })
 
-async function openData(api = new FakeWorkbench()): Promise<{ wrapper: VueWrapper; api: FakeWorkbench }> {
+async function openData(
+  api = new FakeWorkbench()
+): Promise<{ wrapper: VueWrapper; api: FakeWorkbench }> {
   const mounted = await mountApp(api)
   current = mounted.wrapper
   await mounted.wrapper.find('[data-testid="tab-data"]').trigger('click')
@@ -51,7 +53,9 @@ describe('Import panel, folder of images', () => {
       color: 'rgb',
       testFraction: 0.25
     })
-    expect(byId(wrapper, 'import-status').text()).toContain('Skipped 2 files that are not PNG or JPEG')
+    expect(byId(wrapper, 'import-status').text()).toContain(
+      'Skipped 2 files that are not PNG or JPEG'
+    )
   })
 
   it('refuses an impossible size before asking the app', async () => {
