@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkbenchError } from '../../shared/contract/errors'
 import type { DatasetProgress } from '../../shared/contract/datasets'
@@ -217,6 +218,30 @@ describe('bad image folders fail naming the problem and leave the cache intact',
       expect(toChannels(img, 28, 1).length).toBe(28 * 28)
       expect(toChannels(img, 32, 3).length).toBe(32 * 32 * 3)
     }
+  })
+})
+
+describe('decodeImage formats', () => {
+  it.each([
+    ['grey 8-bit', { colorType: 0 }],
+    ['grey + alpha', { colorType: 4 }],
+    ['RGB without alpha', { colorType: 2 }]
+  ] as const)('reads a %s PNG as RGBA', (_name, options) => {
+    const png = new PNG({ width: 5, height: 3 })
+    for (let i = 0; i < 15; i++) png.data.set([200, 100, 50, 255], i * 4)
+    const img = decodeImage(PNG.sync.write(png, options), 'x.png')
+    expect([img.width, img.height, img.data.length]).toEqual([5, 3, 60])
+    expect(img.data[3]).toBe(255)
+    // Grey PNGs keep one level for all three channels.
+    if (options.colorType !== 2) expect(img.data[0]).toBe(img.data[2])
+    else expect(Array.from(img.data.subarray(0, 3))).toEqual([200, 100, 50])
+  })
+
+  it('blends transparency over black when converting to grey', () => {
+    const png = new PNG({ width: 2, height: 2 })
+    for (let i = 0; i < 4; i++) png.data.set([255, 255, 255, i < 2 ? 255 : 0], i * 4)
+    const grey = toChannels(decodeImage(PNG.sync.write(png), 't.png'), 2, 1)
+    expect(Array.from(grey)).toEqual([255, 255, 0, 0])
   })
 })
 
