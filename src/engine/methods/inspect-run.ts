@@ -8,6 +8,9 @@ import { forwardLayers } from '../inspect/layer-forward'
 import { RunCache, type LoadedRun } from '../inspect/load-run'
 import { embedMethod } from './inspect-embed'
 import { MAX_INPUT_VALUES } from '../../shared/contract/inspect'
+import { readFilterIndex, weightsAtEpoch } from '../inspect/filter-history'
+import type { ModelSpec } from '../../shared/model/spec'
+import type { WeightTensor } from '../../shared/engine-protocol'
 /** Units of a first dense layer shown as image templates. */
 export const MAX_TEMPLATE_UNITS = 64
 
@@ -95,6 +98,53 @@ async function describeOutput(t: tf.Tensor, index: number, type: string) {
   return { index, type, shape: [values.length], values, min: [Math.min(...values)], max: [Math.max(...values)] }
 }
 
+/** The kernels of every conv layer, and a first dense layer's units as image templates. */
+export function describeFilters(spec: ModelSpec, tensors: readonly WeightTensor[]) {
+  const conv: Array<{ index: number; kernelSize: [number, number]; inChannels: number; filters: number; weights: number[]; absMax: number }> = []
+  let dense: { index: number; shape: [number, number, number]; units: number; shown: number; templates: number[][]; absMax: number } | null = null
+  let v = 0
+  let onlyFlattenSoFar = true
+  spec.layers.forEach((layer, index) => {
+    if (layer.type === 'conv2d') {
+      const kernel = tensors[v]
+      const [kh, kw, cin, cout] = kernel.shape
+      // Reorder [kh, kw, cin, cout] to [cout][cin][kh][kw], as PyTorch stores it.
+      const weights = new Array<number>(kernel.data.length)
+      let absMax = 0
+      for (let o = 0; o < cout; o++)
+        for (let i = 0; i < cin; i++)
+          for (let y = 0; y < kh; y++)
+            for (let x = 0; x < kw; x++) {
+              const value = kernel.data[((y * kw + x) * cin + i) * cout + o]
+              weights[((o * cin + i) * kh + y) * kw + x] = value
+              absMax = Math.max(absMax, Math.abs(value))
+            }
+      conv.push({ index, kernelSize: [kh, kw], inChannels: cin, filters: cout, weights, absMax })
+    }
+    if (layer.type === 'dense' && onlyFlattenSoFar && dense === null) {
+      const kernel = tensors[v]
+      const [fanIn, units] = kernel.shape
+      const shown = Math.min(units, MAX_TEMPLATE_UNITS)
+      const templates: number[][] = []
+      let absMax = 0
+      for (let u = 0; u < shown; u++) {
+        const t = new Array<number>(fanIn)
+        for (let i = 0; i < fanIn; i++) {
+          t[i] = kernel.data[i * units + u]
+          absMax = Math.max(absMax, Math.abs(t[i]))
+        }
+        templates.push(t)
+      }
+      const { channels, height, width } = spec.input
+      dense = { index, shape: [channels, height, width], units, shown, templates, absMax }
+    }
+    if (layer.type !== 'flatten' && layer.type !== 'dropout') onlyFlattenSoFar = false
+    if (layer.type === 'conv2d' || layer.type === 'dense') v += layer.useBias ? 2 : 1
+    if (layer.type === 'batchNorm') v += 4
+  })
+  return { conv, dense }
+}
+
 /** The engine's inspection methods, sharing one cache of loaded runs. */
 export function createInspectMethods(cache = new RunCache()): Record<string, EngineMethod> {
   return {
@@ -147,52 +197,22 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
       }
     ),
 
-    'inspect:filters': defineMethod(z.object({ runDir }), async (p) => {
-      const run = await cache.get(p.runDir)
-      const conv: Array<{ index: number; kernelSize: [number, number]; inChannels: number; filters: number; weights: number[]; absMax: number }> = []
-      let dense: { index: number; shape: [number, number, number]; units: number; shown: number; templates: number[][]; absMax: number } | null = null
-      let v = 0
-      let onlyFlattenSoFar = true
-      run.spec.layers.forEach((layer, index) => {
-        if (layer.type === 'conv2d') {
-          const kernel = run.weights[v]
-          const [kh, kw, cin, cout] = kernel.shape
-          // Reorder [kh, kw, cin, cout] to [cout][cin][kh][kw], as PyTorch stores it.
-          const weights = new Array<number>(kernel.data.length)
-          let absMax = 0
-          for (let o = 0; o < cout; o++)
-            for (let i = 0; i < cin; i++)
-              for (let y = 0; y < kh; y++)
-                for (let x = 0; x < kw; x++) {
-                  const value = kernel.data[((y * kw + x) * cin + i) * cout + o]
-                  weights[((o * cin + i) * kh + y) * kw + x] = value
-                  absMax = Math.max(absMax, Math.abs(value))
-                }
-          conv.push({ index, kernelSize: [kh, kw], inChannels: cin, filters: cout, weights, absMax })
+    'inspect:filters': defineMethod(
+      z.object({ runDir, epoch: z.number().int().min(0).optional() }),
+      async (p) => {
+        const run = await cache.get(p.runDir)
+        const index = await readFilterIndex(p.runDir)
+        const snapshots = index?.epochs ?? []
+        if (p.epoch === undefined || p.epoch === run.epoch) {
+          return { ...describeFilters(run.spec, run.weights), epoch: run.epoch, latestEpoch: run.epoch, snapshots }
         }
-        if (layer.type === 'dense' && onlyFlattenSoFar && dense === null) {
-          const kernel = run.weights[v]
-          const [fanIn, units] = kernel.shape
-          const shown = Math.min(units, MAX_TEMPLATE_UNITS)
-          const templates: number[][] = []
-          let absMax = 0
-          for (let u = 0; u < shown; u++) {
-            const t = new Array<number>(fanIn)
-            for (let i = 0; i < fanIn; i++) {
-              t[i] = kernel.data[i * units + u]
-              absMax = Math.max(absMax, Math.abs(t[i]))
-            }
-            templates.push(t)
-          }
-          const { channels, height, width } = run.spec.input
-          dense = { index, shape: [channels, height, width], units, shown, templates, absMax }
+        if (!index) {
+          throw new WorkbenchError('NOT_FOUND', `This run kept no filters per epoch (it was trained before they were kept); only epoch ${run.epoch} can be shown.`)
         }
-        if (layer.type !== 'flatten' && layer.type !== 'dropout') onlyFlattenSoFar = false
-        if (layer.type === 'conv2d' || layer.type === 'dense') v += layer.useBias ? 2 : 1
-        if (layer.type === 'batchNorm') v += 4
-      })
-      return { conv, dense, epoch: run.epoch }
-    }),
+        const weights = await weightsAtEpoch(p.runDir, index, p.epoch, run.weights)
+        return { ...describeFilters(run.spec, weights), epoch: p.epoch, latestEpoch: run.epoch, snapshots }
+      }
+    ),
 
     'inspect:embed': embedMethod(cache)
   }

@@ -80,7 +80,7 @@ export function createServices(opts: ServiceOptions): Services {
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),
     'inspect:saliency': (req) => inspect.saliency(req),
-    'inspect:filters': (req) => inspect.filters(req.runId),
+    'inspect:filters': (req) => inspect.filters(req.runId, req.epoch),
     'inspect:embed': (req) => inspect.embed(req),
     'inspect:embedCancel': (req) => inspect.cancelEmbed(req.jobId)
   }

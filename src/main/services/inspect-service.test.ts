@@ -64,6 +64,13 @@ describe('inspecting a trained run', () => {
       [16, 6, 864]
     ])
     expect(f.conv[0].absMax).toBeGreaterThan(0)
+    // Training kept the kernels after each of the two epochs; they changed in between.
+    expect(f).toMatchObject({ epoch: 2, latestEpoch: 2, snapshots: [1, 2] })
+    const first = await services.handlers['inspect:filters']({ runId, epoch: 1 })
+    expect(first.epoch).toBe(1)
+    expect(first.conv[0].weights).toHaveLength(54)
+    expect(first.conv[0].weights).not.toEqual(f.conv[0].weights)
+    await expect(services.handlers['inspect:filters']({ runId, epoch: 9 })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(services.handlers['inspect:filters']({ runId: 'no-such-run' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 

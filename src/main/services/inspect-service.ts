@@ -66,9 +66,10 @@ export class InspectService {
     return { ...r, classes: dataset.classes }
   }
 
-  async filters(runId: string): Promise<ResponseOf<'inspect:filters'>> {
+  /** The run's filters now, or after `epoch` when the run kept a snapshot of it. */
+  async filters(runId: string, epoch?: number): Promise<ResponseOf<'inspect:filters'>> {
     const { runDir } = await this.context(runId)
-    return (await this.engine.call('inspect:filters', { runDir })) as ResponseOf<'inspect:filters'>
+    return (await this.engine.call('inspect:filters', { runDir, epoch })) as ResponseOf<'inspect:filters'>
   }
 
   /** Embeds a layer of the run in `runDir` (a folder with run.json and model/), for the CLI too. */

@@ -6,6 +6,7 @@ import { serializeModel } from '../../shared/model/model-file'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { WeightTensor } from '../../shared/engine-protocol'
 import { writeFileAtomic } from './atomic-write'
+import { writeFilterSnapshot } from './filter-snapshots'
 
 const RUN_FILE = 'run.json'
 const METRICS_FILE = 'metrics.jsonl'
@@ -129,6 +130,15 @@ export class RunStore {
     } catch (err) {
       await rm(next, { recursive: true, force: true }).catch(() => undefined)
       throw ioError(`Cannot save the checkpoint of run ${id}; the previous one is kept`, err)
+    }
+  }
+
+  /** Keeps this epoch's conv kernels (or first dense kernel) in `filters/`, for the filter history. */
+  async writeFilterSnapshot(id: string, epoch: number, weights: readonly WeightTensor[]): Promise<void> {
+    try {
+      await writeFilterSnapshot(this.dir(id), epoch, weights)
+    } catch (err) {
+      throw ioError(`Cannot save the filters of epoch ${epoch} of run ${id}`, err)
     }
   }
 

@@ -158,6 +158,7 @@ export class TrainingService {
           await this.runs.appendMetrics(run.id, m.metrics)
           await this.runs.writeCheckpoint(run.id, run.spec, m.weights, m.metrics.epoch)
           await this.runs.writeFilterSnapshot(run.id, m.metrics.epoch, m.weights)
+          await this.runs.writeFilterSnapshot(run.id, m.metrics.epoch, m.weights)
           await this.runs.update(run.id, { epochsDone: m.metrics.epoch })
         })
         return

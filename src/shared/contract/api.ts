@@ -41,6 +41,7 @@ import {
   embedRequestSchema,
   filtersSchema,
   inspectRequestSchema,
+  filtersRequestSchema,
   predictRequestSchema,
   predictionResultSchema,
   saliencyRequestSchema,
@@ -83,7 +84,7 @@ export const requests = {
   'inspect:predict': { request: predictRequestSchema, response: predictionResultSchema },
   'inspect:activations': { request: inspectRequestSchema, response: activationsSchema },
   'inspect:saliency': { request: saliencyRequestSchema, response: saliencySchema },
-  'inspect:filters': { request: z.strictObject({ runId: runIdSchema }), response: filtersSchema },
+  'inspect:filters': { request: filtersRequestSchema, response: filtersSchema },
   'inspect:embed': { request: embedRequestSchema, response: embedJobSchema },
   'inspect:embedCancel': { request: embedJobSchema, response: ok }
 } as const

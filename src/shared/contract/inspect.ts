@@ -86,9 +86,20 @@ export const filtersSchema = z.object({
       absMax: z.number()
     })
     .nullable(),
-  epoch: z.number().int()
+  /** Epoch of the filters shown. */
+  epoch: z.number().int(),
+  /** Epoch of the run's latest checkpoint. */
+  latestEpoch: z.number().int(),
+  /** Epochs whose filters the run kept (ascending), for the history slider. */
+  snapshots: z.array(z.number().int())
 })
 export type Filters = z.infer<typeof filtersSchema>
+
+/** Filters of a run: the latest checkpoint's, or those kept after one epoch. */
+export const filtersRequestSchema = z.strictObject({
+  runId: runIdSchema,
+  epoch: z.number().int().min(0).max(1_000_000).optional()
+})
 
 export const embedMethodSchema = z.enum(['tsne', 'pca'])
 export const embedRequestSchema = z.strictObject({

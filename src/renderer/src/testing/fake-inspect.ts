@@ -46,7 +46,7 @@ export function fakeFilters(): Filters {
     weights: Array.from({ length: cout * cin * 9 }, (_, i) => Math.sin(i) * 0.5),
     absMax: 0.5
   })
-  return { conv: [conv(0, 1, 6), conv(2, 6, 16)], dense: null, epoch: 1 }
+  return { conv: [conv(0, 1, 6), conv(2, 6, 16)], dense: null, epoch: 1, latestEpoch: 1, snapshots: [1] }
 }
 
 /** The inspect part of the fake API: replies a test sets, requests it records, events it emits. */
@@ -56,6 +56,8 @@ export class FakeInspect {
   predictReply: PredictionResult = { probabilities: peaked(7), predicted: 7, label: null, epoch: 1, classes: CLASSES }
   activationsReply: Activations = fakeActivations()
   filtersReply: Filters = fakeFilters()
+  /** Replies for requests that name an epoch (the filter history). */
+  filtersByEpoch = new Map<number, Filters>()
   error: Error | null = null
 
   private record<T>(method: string, request: unknown, reply: T): Promise<T> {
@@ -80,7 +82,7 @@ export class FakeInspect {
         probabilities: peaked(3),
         classes: CLASSES
       }),
-    filters: (r) => this.record('filters', r, this.filtersReply),
+    filters: (r) => this.record('filters', r, (r.epoch !== undefined && this.filtersByEpoch.get(r.epoch)) || this.filtersReply),
     embed: (r) => this.record('embed', r, { jobId: 'job-1' }),
     cancelEmbed: (r) => this.record('cancelEmbed', r, { ok: true as const }),
     onEmbed: (l) => {

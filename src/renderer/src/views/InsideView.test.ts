@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import { mountApp } from '../testing/mount-app'
 import { FakeWorkbench } from '../testing/fake-workbench'
+import { fakeFilters } from '../testing/fake-inspect'
 import { getPreset } from '../../../shared/model/presets'
 import type { RunRecord } from '../../../shared/contract/types'
 import { hyperSchema } from '../../../shared/hyper'
@@ -23,8 +24,9 @@ function run(overrides: Partial<RunRecord> = {}): RunRecord {
   } as RunRecord
 }
 
-async function openInside(runs: RunRecord[]) {
+async function openInside(runs: RunRecord[], setup?: (api: FakeWorkbench) => void) {
   const api = new FakeWorkbench()
+  setup?.(api)
   api.runs.list = async () => runs
   const { wrapper } = await mountApp(api)
   await wrapper.get('[data-testid=tab-inside]').trigger('click')
@@ -69,6 +71,41 @@ describe('Inside view', () => {
     expect(wrapper.findAll('[data-testid=filters-layer-2] [data-testid=filter-kernel]')).toHaveLength(96)
     await wrapper.get('[data-testid=filters-layer-0] .kernel').trigger('mouseenter')
     expect(wrapper.get('[data-testid=kernel-zoom]').findAll('td')).toHaveLength(9)
+    wrapper.unmount()
+  })
+
+  it('replays the filters epoch by epoch with a slider, keeping the enlarged kernel in view', async () => {
+    const latest = { ...fakeFilters(), epoch: 2, latestEpoch: 2, snapshots: [1, 2] }
+    const first = structuredClone(latest)
+    first.epoch = 1
+    first.conv[0].weights = first.conv[0].weights.map((v) => v / 4)
+    const { wrapper, api } = await openInside([run({ epochsDone: 2 })], (a) => {
+      a.inspectFake.filtersReply = latest
+      a.inspectFake.filtersByEpoch.set(1, first)
+    })
+    await wrapper.get('[data-testid=inside-tab-filters]').trigger('click')
+    await flushPromises()
+    expect(wrapper.get('[data-testid=filters-epoch-label]').text()).toBe('2 / 2')
+    await wrapper.get('[data-testid=filters-layer-0] .kernel:nth-of-type(1)').trigger('mouseenter')
+    const numbers = () => wrapper.get('[data-testid=kernel-zoom]').findAll('td').map((td) => td.text())
+    const at2 = numbers()
+    await wrapper.get('[data-testid=filters-epoch]').setValue('0')
+    await flushPromises()
+    expect(api.inspectFake.calls.at(-1)?.request).toEqual({ runId: 'run-7', epoch: 1 })
+    expect(wrapper.get('[data-testid=filters-epoch-label]').text()).toBe('1 / 2')
+    const at1 = numbers()
+    expect(at1).toHaveLength(9)
+    expect(at1).not.toEqual(at2)
+    expect(Number(at1[1])).toBeCloseTo(Number(at2[1]) / 4, 2)
+    wrapper.unmount()
+  })
+
+  it('says how to get a filter history when the run kept only one epoch', async () => {
+    const { wrapper } = await openInside([run()])
+    await wrapper.get('[data-testid=inside-tab-filters]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid=filters-epoch]').exists()).toBe(false)
+    expect(wrapper.get('[data-testid=filters-no-history]').text()).toMatch(/after epoch 1/)
     wrapper.unmount()
   })
 
