@@ -155,5 +155,14 @@ export async function detectSource(path: string): Promise<DatasetSource> {
   if (files.includes(CIFAR_SUBFOLDER)) return detectSource(join(path, CIFAR_SUBFOLDER))
   const archive = files.find((f) => CIFAR_ARCHIVE.test(f))
   if (archive) return cifarArchiveSource(join(path, archive))
+  const subfolders = await Promise.all(
+    files.slice(0, 50).map((f) => stat(join(path, f)).then((s) => s.isDirectory(), () => false))
+  )
+  if (subfolders.some(Boolean)) {
+    fail(
+      `${path} looks like a folder of images (one sub-folder per class). Import it first with ` +
+        '`cnn-workbench dataset import PATH` or the Data tab, then train on the name it gets.'
+    )
+  }
   fail(`${path} holds no dataset files. Expected ${EXPECTED_FILES}.`)
 }

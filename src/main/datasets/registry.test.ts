@@ -96,6 +96,15 @@ describe('DatasetRegistry.resolve', () => {
     expect(err.message).toMatch(/holds no dataset files.*train-images-idx3-ubyte/)
   })
 
+  it('tells a folder of class folders to be imported first', async () => {
+    const folder = join(dir, 'pictures')
+    await mkdir(join(folder, 'cats'), { recursive: true })
+    await mkdir(join(folder, 'dogs'), { recursive: true })
+    const err = await errorOf(registry.resolve(folder))
+    expect(err.code).toBe('DATASET_ERROR')
+    expect(err.message).toMatch(/folder of images.*dataset import/)
+  })
+
   it('detects CIFAR-10 as extracted batches, a batches subfolder, or the archive', async () => {
     await writeCifarFolder(join(dir, 'cifar', 'cifar-10-batches-bin'), 2)
     const archive = await writeCifarArchive(join(dir, 'cifar-10-binary.tar.gz'), 2)
