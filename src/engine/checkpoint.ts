@@ -18,13 +18,19 @@ export interface Checkpoint {
   spec: ModelSpec
   epoch: number
   weights: WeightTensor[]
+  /** The optimizer's state after that epoch (step count, moments); empty in older checkpoints. */
+  optimizer: WeightTensor[]
 }
+
+type ManifestGroup = { paths: string[]; weights: Array<{ name: string; shape: number[]; dtype?: string }> }
 
 interface ManifestFile {
   format?: string
   epoch?: number
   spec?: unknown
-  weightsManifest?: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype?: string }> }>
+  weightsManifest?: ManifestGroup[]
+  /** Same form as weightsManifest, in optimizer.bin; tfjs model loaders ignore it. */
+  optimizerManifest?: ManifestGroup[]
 }
 
 const damaged = (runDir: string, why: string): WorkbenchError =>
@@ -50,16 +56,23 @@ export async function readCheckpoint(runDir: string): Promise<Checkpoint> {
     throw damaged(runDir, 'model.json is not valid JSON')
   }
   const spec = parseModelFile(manifest.spec)
+  const weights = await readGroups(runDir, manifest.weightsManifest ?? [], 'weights.bin')
+  const optimizer = await readGroups(runDir, manifest.optimizerManifest ?? [], 'optimizer.bin')
+  return { spec, epoch: manifest.epoch ?? 0, weights, optimizer }
+}
+
+async function readGroups(runDir: string, groups: ManifestGroup[], fallback: string): Promise<WeightTensor[]> {
+  const dir = join(runDir, MODEL_DIR)
   const weights: WeightTensor[] = []
-  for (const group of manifest.weightsManifest ?? []) {
-    const bytes = await readFile(join(dir, group.paths[0] ?? 'weights.bin')).catch(() => {
+  for (const group of groups) {
+    const bytes = await readFile(join(dir, group.paths[0] ?? fallback)).catch(() => {
       throw damaged(runDir, `${group.paths[0]} is missing`)
     })
     let offset = 0
     for (const w of group.weights) {
       if (w.dtype !== undefined && w.dtype !== 'float32') throw damaged(runDir, `${w.name} is ${w.dtype}`)
       const size = w.shape.reduce((a, b) => a * b, 1)
-      if (offset + size * 4 > bytes.byteLength) throw damaged(runDir, 'weights.bin is too short')
+      if (offset + size * 4 > bytes.byteLength) throw damaged(runDir, `${group.paths[0] ?? fallback} is too short`)
       // Copy out: a Buffer's offset into its pool need not be a multiple of 4.
       const data = new Float32Array(size)
       new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + size * 4))
@@ -67,7 +80,7 @@ export async function readCheckpoint(runDir: string): Promise<Checkpoint> {
       offset += size * 4
     }
   }
-  return { spec, epoch: manifest.epoch ?? 0, weights }
+  return weights
 }
 
 /**

@@ -5,13 +5,20 @@ import { summarizeModel } from '../shared/model/shape-inference'
 import { selectBackend } from './backends/select'
 import { prepareData } from './data'
 import { normalizerOf, planForHyper, preprocessingFor } from './preprocess'
-import { train } from './trainer'
+import { train, type ResumePoint } from './trainer'
+import { readCheckpoint } from './checkpoint'
 import { chooseThreads } from './parallel-training'
 import { loadDataset } from '../main/datasets/registry'
 import type { LoadedDataset } from '../main/datasets/types'
 import type { BackendName } from '../shared/hyper'
 import { METHODS } from './methods'
 import type { DatasetSource } from '../main/datasets/types'
+
+/** Reads a run's checkpoint as the point a resumed training goes on from. */
+async function resumePoint(runDir: string, valLosses: Array<number | null>): Promise<ResumePoint> {
+  const ckpt = await readCheckpoint(runDir)
+  return { epochsDone: ckpt.epoch, weights: ckpt.weights, optimizer: ckpt.optimizer, valLosses: valLosses.slice(0, ckpt.epoch) }
+}
 
 /** The engine's message handler: one training job at a time, validated input, typed errors out. */
 export class EngineServer {
@@ -150,6 +157,7 @@ export class EngineServer {
         testCount: data.test.count,
         preprocessing
       })
+      const resume = job.resumeFrom ? await resumePoint(job.resumeFrom.runDir, job.resumeFrom.valLosses) : undefined
       const result = await train(
         job.spec,
         job.hyper,
@@ -161,7 +169,7 @@ export class EngineServer {
         },
         stop,
         job.runId,
-        { threads }
+        { threads, resume }
       )
       this.send({ type: 'done', runId: job.runId, status: result.status, test: result.test, ...(result.note ? { note: result.note } : {}) })
     } catch (err) {

@@ -8,6 +8,7 @@ import { modelSpecSchema } from '../shared/model/spec'
 import { hyperSchema, type HyperInput } from '../shared/hyper'
 import type { LoadedDataset } from '../main/datasets/types'
 import type { EpochMetrics } from '../shared/contract/types'
+import type { WeightTensor } from '../shared/engine-protocol'
 
 const TRAIN_COUNT = 256
 const TEST_COUNT = 64
@@ -249,5 +250,41 @@ describe('train: hyperparameters', () => {
     const bestEpoch = losses.indexOf(Math.min(...losses)) + 1
     expect(result.epochsDone - bestEpoch).toBe(2)
     expect(result.note).toMatch(new RegExp(`not improved for 2 epochs .*after epoch ${bestEpoch}\\), so training ended after epoch ${result.epochsDone}`))
+  })
+})
+
+describe('train: resume from a checkpoint', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  it('continues epoch 2 exactly as an uninterrupted run does (weights, Adam state, shuffle order)', async () => {
+    const h = hyperSchema.parse({ epochs: 2, validationSplit: 0.25, batchSize: 16, optimizer: 'adam', learningRate: 0.003 })
+    const ds = syntheticMnist()
+    const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false)
+    const full: EpochMetrics[] = []
+    let saved: { weights: WeightTensor[]; optimizer: WeightTensor[] } | null = null
+    await train(getPreset('lenet').spec, h, data, {
+      progress: () => {},
+      epoch: (m, weights, optimizer) => {
+        full.push(m)
+        if (m.epoch === 1) saved = { weights, optimizer }
+      }
+    }, { stopped: false }, 'r')
+    expect(saved!.optimizer.map((w) => w.name)[0]).toBe('iter')
+    // Adam keeps two moments per weight, after the step count.
+    expect(saved!.optimizer).toHaveLength(1 + 2 * saved!.weights.length)
+    const resumed: EpochMetrics[] = []
+    const before = tf.memory().numTensors
+    const result = await train(getPreset('lenet').spec, h, data, { progress: () => {}, epoch: (m) => resumed.push(m) }, { stopped: false }, 'r', {
+      resume: { epochsDone: 1, weights: saved!.weights, optimizer: saved!.optimizer, valLosses: [full[0].valLoss] }
+    })
+    const after = tf.memory().numTensors
+    data.dispose()
+    expect(resumed.map((m) => m.epoch)).toEqual([2])
+    expect(result.epochsDone).toBe(2)
+    expect(resumed[0].loss).toBeCloseTo(full[1].loss, 5)
+    expect(resumed[0].valLoss!).toBeCloseTo(full[1].valLoss!, 5)
+    expect(after).toBe(before)
   })
 })

@@ -32,7 +32,11 @@ export const trainJobSchema = z.object({
   runId: runIdSchema,
   spec: modelSpecSchema,
   hyper: hyperSchema,
-  dataset: datasetSourceSchema
+  dataset: datasetSourceSchema,
+  /** Go on from the checkpoint in this run folder (weights and optimizer state), to hyper.epochs. */
+  resumeFrom: z
+    .object({ runDir: z.string(), valLosses: z.array(z.number().nullable()) })
+    .optional()
 })
 export type TrainJob = z.infer<typeof trainJobSchema>
 

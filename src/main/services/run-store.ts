@@ -70,6 +70,16 @@ export class RunStore {
     }
   }
 
+  /** Keeps only epochs up to `epoch` in metrics.jsonl (a resumed run redoes the later ones). */
+  async truncateMetrics(id: string, epoch: number): Promise<void> {
+    const kept = (await this.readMetrics(id)).filter((m) => m.epoch <= epoch)
+    try {
+      await writeFileAtomic(join(this.dir(id), METRICS_FILE), kept.map((m) => JSON.stringify(m) + '\n').join(''))
+    } catch (err) {
+      throw ioError(`Cannot write the metrics of run ${id}`, err)
+    }
+  }
+
   async readMetrics(id: string): Promise<EpochMetrics[]> {
     try {
       const text = await readFile(join(this.dir(id), METRICS_FILE), 'utf8')
@@ -93,7 +103,14 @@ export class RunStore {
    * Saves the model (spec + weights) as a new folder, then swaps it in by rename, so a crash
    * leaves either the previous checkpoint or the new one, never half of one.
    */
-  async writeCheckpoint(id: string, spec: ModelSpec, weights: WeightTensor[], epoch: number): Promise<void> {
+  async writeCheckpoint(
+    id: string,
+    spec: ModelSpec,
+    weights: WeightTensor[],
+    epoch: number,
+    /** The optimizer's state, kept in optimizer.bin so a resumed run steps on as before. */
+    optimizer: WeightTensor[] = []
+  ): Promise<void> {
     const dir = this.dir(id)
     const next = join(dir, `${MODEL_DIR}.next`)
     const final = join(dir, MODEL_DIR)
@@ -101,15 +118,10 @@ export class RunStore {
     try {
       await rm(next, { recursive: true, force: true })
       await mkdir(next, { recursive: true })
-      let offset = 0
-      const manifest = weights.map((w) => {
-        const entry = { name: w.name, shape: w.shape, dtype: 'float32' as const, offset }
-        offset += w.data.byteLength
-        return entry
-      })
-      const bin = new Uint8Array(offset)
-      weights.forEach((w, i) => bin.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), manifest[i].offset))
-      await writeFileAtomic(join(next, 'weights.bin'), bin)
+      const packed = packTensors(weights)
+      await writeFileAtomic(join(next, 'weights.bin'), packed.bin)
+      const state = packTensors(optimizer)
+      if (optimizer.length > 0) await writeFileAtomic(join(next, 'optimizer.bin'), state.bin)
       await writeFileAtomic(
         join(next, 'model.json'),
         JSON.stringify(
@@ -117,7 +129,8 @@ export class RunStore {
             format: 'cnn-workbench.checkpoint/1',
             epoch,
             spec: JSON.parse(serializeModel(spec)),
-            weightsManifest: [{ paths: ['weights.bin'], weights: manifest.map(({ offset: _o, ...rest }) => rest) }]
+            weightsManifest: [{ paths: ['weights.bin'], weights: packed.manifest }],
+            ...(optimizer.length > 0 ? { optimizerManifest: [{ paths: ['optimizer.bin'], weights: state.manifest }] } : {})
           },
           null,
           2
@@ -210,4 +223,18 @@ function ioError(what: string, err: unknown): WorkbenchError {
         ? 'The folder is read-only: choose a writable data folder.'
         : 'Check that the data folder exists and is writable.'
   return new WorkbenchError('IO_ERROR', `${what}: ${code ?? String(err)}. ${hint}`)
+}
+
+/** Float32 tensors back to back in one buffer, with their tfjs manifest entries. */
+function packTensors(tensors: WeightTensor[]): {
+  bin: Uint8Array
+  manifest: Array<{ name: string; shape: number[]; dtype: 'float32' }>
+} {
+  const bin = new Uint8Array(tensors.reduce((a, w) => a + w.data.byteLength, 0))
+  let offset = 0
+  for (const w of tensors) {
+    bin.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), offset)
+    offset += w.data.byteLength
+  }
+  return { bin, manifest: tensors.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })) }
 }

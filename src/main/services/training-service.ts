@@ -2,7 +2,9 @@ import type { EngineSupervisor } from '../engine/supervisor'
 import type { RunStore } from './run-store'
 import type { EventSink } from '../../shared/contract/api'
 import type { RunRecord, TrainingStart } from '../../shared/contract/types'
-import type { FromEngine } from '../../shared/engine-protocol'
+import type { FromEngine, TrainJob } from '../../shared/engine-protocol'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { DatasetSource } from '../datasets/types'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { summarizeModel } from '../../shared/model/shape-inference'
@@ -71,17 +73,73 @@ export class TrainingService {
       error: null
     }
     await this.runs.create(record)
+    await this.launch({ runId: id, spec: req.spec, hyper: req.hyper, dataset })
+    return { runId: id }
+  }
+
+  /**
+   * Goes on with a stopped or failed run from its last checkpoint (weights and optimizer state)
+   * up to its epoch count, in the same run folder; metrics.jsonl is appended to.
+   */
+  async resumeRun(runId: string): Promise<{ runId: string }> {
+    if (this.active) {
+      throw new WorkbenchError('BUSY', 'A training run is already in progress. Stop it before resuming another.')
+    }
+    const record = await this.runs.read(runId)
+    if (record.status !== 'stopped' && record.status !== 'failed') {
+      throw new WorkbenchError(
+        'BAD_REQUEST',
+        `Run ${runId} is ${record.status}; only a stopped or failed run can be resumed.`
+      )
+    }
+    const epoch = await this.checkpointEpoch(runId)
+    if (epoch === null) {
+      throw new WorkbenchError(
+        'NOT_FOUND',
+        `Run ${runId} has no checkpoint: it ended before its first epoch finished. Start a new run instead.`
+      )
+    }
+    if (epoch >= record.hyper.epochs) {
+      throw new WorkbenchError('BAD_REQUEST', `Run ${runId} already trained all its ${record.hyper.epochs} epochs. Branch it to train further.`)
+    }
+    const dataset = await this.datasets.resolve(record.dataset)
+    // Epochs after the checkpoint (cut off by a crash) are trained again, so their lines go.
+    await this.runs.truncateMetrics(runId, epoch)
+    const valLosses = (await this.runs.readMetrics(runId)).map((m) => m.valLoss)
+    await this.runs.update(runId, { status: 'starting', epochsDone: epoch, test: null, error: null })
+    await this.launch({
+      runId,
+      spec: record.spec,
+      hyper: record.hyper,
+      dataset,
+      resumeFrom: { runDir: this.runs.dir(runId), valLosses }
+    })
+    return { runId }
+  }
+
+  /** The epoch of a run's checkpoint, or null when it has none. */
+  private async checkpointEpoch(runId: string): Promise<number | null> {
+    try {
+      const text = await readFile(join(this.runs.dir(runId), 'model', 'model.json'), 'utf8')
+      const epoch = (JSON.parse(text) as { epoch?: unknown }).epoch
+      return typeof epoch === 'number' && Number.isInteger(epoch) && epoch > 0 ? epoch : null
+    } catch {
+      return null
+    }
+  }
+
+  private async launch(job: TrainJob): Promise<void> {
+    const id = job.runId
     let settle = (): void => undefined
     const finished = new Promise<void>((r) => (settle = r))
-    this.active = { id, spec: req.spec, dataset, writes: Promise.resolve(), settle, finished, started: false, paused: false }
+    this.active = { id, spec: job.spec, dataset: job.dataset, writes: Promise.resolve(), settle, finished, started: false, paused: false }
     this.emit('training:status', { runId: id, status: 'starting' })
     try {
-      await this.engine.send({ type: 'train', job: { runId: id, spec: req.spec, hyper: req.hyper, dataset } })
+      await this.engine.send({ type: 'train', job })
     } catch (err) {
       await this.finish(id, { status: 'failed', error: toErrorInfo(err) })
       throw err
     }
-    return { runId: id }
   }
 
   async stop(runId: string): Promise<{ ok: true }> {
@@ -156,8 +214,7 @@ export class TrainingService {
         this.emit('training:epoch', { runId: run.id, ...m.metrics })
         this.queue(run, async () => {
           await this.runs.appendMetrics(run.id, m.metrics)
-          await this.runs.writeCheckpoint(run.id, run.spec, m.weights, m.metrics.epoch)
-          await this.runs.writeFilterSnapshot(run.id, m.metrics.epoch, m.weights)
+          await this.runs.writeCheckpoint(run.id, run.spec, m.weights, m.metrics.epoch, m.optimizer)
           await this.runs.writeFilterSnapshot(run.id, m.metrics.epoch, m.weights)
           await this.runs.update(run.id, { epochsDone: m.metrics.epoch })
         })

@@ -74,6 +74,8 @@ export const requests = {
   'training:resume': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'runs:list': { request: empty, response: z.array(runRecordSchema) },
   'runs:get': { request: runRefSchema, response: runDetailsSchema },
+  /** Continues a stopped or failed run from its last checkpoint; progress comes as training events. */
+  'runs:resume': { request: z.strictObject({ runId: runIdSchema }), response: z.object({ runId: runIdSchema }) },
   'runs:rename': { request: runRenameSchema, response: runRecordSchema },
   'runs:notes': { request: runNotesSchema, response: runRecordSchema },
   'runs:delete': { request: runRefSchema, response: ok },

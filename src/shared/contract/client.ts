@@ -48,6 +48,7 @@ export interface WorkbenchApi {
     notes(request: RequestOf<'runs:notes'>): Promise<ResponseOf<'runs:notes'>>
     delete(request: RequestOf<'runs:delete'>): Promise<ResponseOf<'runs:delete'>>
     restore(request: RequestOf<'runs:restore'>): Promise<ResponseOf<'runs:restore'>>
+    resume(request: RequestOf<'runs:resume'>): Promise<ResponseOf<'runs:resume'>>
     evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
     cancelEvaluation(request: RequestOf<'runs:cancelEvaluation'>): Promise<ResponseOf<'runs:cancelEvaluation'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
@@ -59,6 +60,7 @@ export interface WorkbenchApi {
     filters(request: RequestOf<'inspect:filters'>): Promise<ResponseOf<'inspect:filters'>>
     embed(request: RequestOf<'inspect:embed'>): Promise<ResponseOf<'inspect:embed'>>
     cancelEmbed(request: RequestOf<'inspect:embedCancel'>): Promise<ResponseOf<'inspect:embedCancel'>>
+    topImages(request: RequestOf<'inspect:topImages'>): Promise<ResponseOf<'inspect:topImages'>>
     onEmbed(listener: (e: EventOf<'inspect:embed'>) => void): () => void
   }
 }
@@ -120,6 +122,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       notes: call('runs:notes'),
       delete: call('runs:delete'),
       restore: call('runs:restore'),
+      resume: call('runs:resume'),
       evaluation: call('runs:evaluation'),
       cancelEvaluation: call('runs:cancelEvaluation'),
       onEvaluation: on('training:evaluation')
@@ -131,6 +134,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       filters: call('inspect:filters'),
       embed: call('inspect:embed'),
       cancelEmbed: call('inspect:embedCancel'),
+      topImages: call('inspect:topImages'),
       onEmbed: on('inspect:embed')
     }
   }

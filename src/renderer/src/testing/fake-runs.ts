@@ -98,6 +98,8 @@ export class FakeRuns {
   metrics = new Map<string, EpochMetrics[]>()
   readonly imageRequests: ImagesRequest[] = []
   readonly evaluationListeners = new Set<Listener>()
+  /** Run ids passed to runs.resume. */
+  readonly resumeCalls: string[] = []
   /** When set, runs.evaluation waits for finishEvaluation or a cancel. */
   holdEvaluation = false
   finishEvaluation: (() => void) | null = null
@@ -135,6 +137,11 @@ export class FakeRuns {
       this.trash = this.trash.filter((x) => x !== r)
       this.records = [...this.records, r]
       return r
+    },
+    resume: async ({ runId }) => {
+      this.resumeCalls.push(runId)
+      this.patch(runId, { status: 'starting' })
+      return { runId }
     },
     evaluation: async ({ runId }) => {
       this.find(runId)
