@@ -47,6 +47,7 @@ export const TRAIN_OPTIONS = {
   'step-size': { type: 'string' },
   gamma: { type: 'string' },
   'early-stopping': { type: 'string' },
+  resume: { type: 'string' },
   json: { type: 'boolean' }
 } as const
 

@@ -2,7 +2,7 @@ import { createOutput } from './output'
 import { TRAIN_OPTIONS, hyperFromFlags, parseFlags, stringFlag } from './args'
 import { loadModelFlag } from './load-model'
 import { runSummary } from './commands/summary'
-import { runTrain } from './commands/train'
+import { resumeCommand, runTrain } from './commands/train'
 import { parseExportFormat, runExport } from './commands/export'
 import { runRuns } from './commands/runs'
 import { runDataset } from './commands/dataset'
@@ -24,6 +24,8 @@ Usage:
         [--normalize none|unit|centered|dataset|sample] [--stratify] [--json]
         [--momentum X] [--beta1 X] [--beta2 X] [--rho X] [--weight-decay X]
         [--schedule none|step|cosine] [--step-size N] [--gamma X] [--early-stopping N]
+  cnn-workbench train --resume RUN_DIR [--json]
+        (go on with a stopped or crashed run from its last checkpoint, to its epoch count)
   cnn-workbench datasets [--json]
   cnn-workbench dataset inspect NAME|PATH [--json]
   cnn-workbench dataset import PATH [--name NAME] [--size N] [--rgb] [--test-fraction F] [--json]
@@ -85,6 +87,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'train': {
         const { values } = parseFlags(rest, TRAIN_OPTIONS)
+        const resumeDir = stringFlag(values, 'resume')
+        if (resumeDir !== undefined) {
+          const services = makeServices()
+          await runTrain(await resumeCommand(resumeDir, services), services, out)
+          return 0
+        }
         const dataset = stringFlag(values, 'dataset')
         if (!dataset) throw new WorkbenchError('BAD_REQUEST', 'Name a dataset: --dataset mnist, or a path to a folder of IDX files.')
         const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))

@@ -3,6 +3,7 @@ import type { Services } from '../../main/services/create-services'
 import type { Hyper } from '../../shared/hyper'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { EventOf } from '../../shared/contract/api'
+import { basename, dirname, resolve } from 'node:path'
 import { WorkbenchError } from '../../shared/contract/errors'
 import { adaptPresetToInput } from '../../shared/model/presets'
 
@@ -11,6 +12,25 @@ export interface TrainCommand {
   fromPreset: boolean
   dataset: string
   hyper: Hyper
+  /** A run id to go on with from its checkpoint instead of starting a new run. */
+  resume?: string
+}
+
+/**
+ * `train --resume RUN_DIR`: the run's own model, dataset and hyperparameters, from its folder.
+ * The folder must be in this workbench's runs folder (where the app keeps and lists runs).
+ */
+export async function resumeCommand(runDir: string, services: Services): Promise<TrainCommand> {
+  const dir = resolve(runDir)
+  const id = basename(dir)
+  if (dirname(dir) !== resolve(services.runs.dir(id), '..')) {
+    throw new WorkbenchError(
+      'BAD_REQUEST',
+      `--resume takes a run folder inside ${resolve(services.runs.dir(id), '..')}; ${dir} is not one. Run \`cnn-workbench runs\` to list them.`
+    )
+  }
+  const record = await services.runs.read(id)
+  return { spec: record.spec, fromPreset: false, dataset: record.dataset, hyper: record.hyper, resume: id }
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)} %`
@@ -54,7 +74,9 @@ export async function runTrain(cmd: TrainCommand, services: Services, out: Outpu
       }
     })
   })
-  const { runId } = await services.training.start({ spec, dataset: cmd.dataset, hyper: cmd.hyper })
+  const { runId } = cmd.resume
+    ? await services.training.resumeRun(cmd.resume)
+    : await services.training.start({ spec, dataset: cmd.dataset, hyper: cmd.hyper })
   const stopOnSignal = (): void => {
     out.note('\nStopping after the current batch (Ctrl+C again to quit at once)…')
     process.once('SIGINT', () => process.exit(130))

@@ -86,10 +86,11 @@ export class TrainingService {
       throw new WorkbenchError('BUSY', 'A training run is already in progress. Stop it before resuming another.')
     }
     const record = await this.runs.read(runId)
-    if (record.status !== 'stopped' && record.status !== 'failed') {
+    // Nothing trains here now, so a run still marked running was cut off (the app or CLI was killed).
+    if (record.status === 'completed') {
       throw new WorkbenchError(
         'BAD_REQUEST',
-        `Run ${runId} is ${record.status}; only a stopped or failed run can be resumed.`
+        `Run ${runId} is completed; only a stopped, failed or interrupted run can be resumed. Branch it to train further.`
       )
     }
     const epoch = await this.checkpointEpoch(runId)
