@@ -7,6 +7,7 @@ import { WorkbenchError } from '../../shared/contract/errors'
 import { forwardLayers } from '../inspect/layer-forward'
 import { RunCache, type LoadedRun } from '../inspect/load-run'
 import { embedMethod } from './inspect-embed'
+import { topMethod } from './inspect-top'
 import { MAX_INPUT_VALUES } from '../../shared/contract/inspect'
 import { readFilterIndex, weightsAtEpoch } from '../inspect/filter-history'
 import type { ModelSpec } from '../../shared/model/spec'
@@ -214,6 +215,7 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
       }
     ),
 
-    'inspect:embed': embedMethod(cache)
+    'inspect:embed': embedMethod(cache),
+    'inspect:top': topMethod(cache)
   }
 }

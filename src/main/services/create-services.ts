@@ -83,7 +83,8 @@ export function createServices(opts: ServiceOptions): Services {
     'inspect:saliency': (req) => inspect.saliency(req),
     'inspect:filters': (req) => inspect.filters(req.runId, req.epoch),
     'inspect:embed': (req) => inspect.embed(req),
-    'inspect:embedCancel': (req) => inspect.cancelEmbed(req.jobId)
+    'inspect:embedCancel': (req) => inspect.cancelEmbed(req.jobId),
+    'inspect:topImages': (req) => inspect.topImages(req)
   }
   return {
     engine,

@@ -74,6 +74,27 @@ describe('inspecting a trained run', () => {
     await expect(services.handlers['inspect:filters']({ runId: 'no-such-run' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
+  it('finds the test images that activate a filter most, best first, scored by the map’s mean', async () => {
+    const top = await services.handlers['inspect:topImages']({ runId, layer: 0, channel: 2, images: 300 })
+    expect(top).toMatchObject({ layer: 0, channel: 2, scanned: 300, shape: [1, 28, 28] })
+    expect(top.images).toHaveLength(16)
+    const scores = top.images.map((i) => i.score)
+    expect(scores).toEqual([...scores].sort((a, b) => b - a))
+    const best = top.images[0]
+    const act = await services.handlers['inspect:activations']({ runId, input: { kind: 'test', index: best.index } })
+    const map = act.layers[0].maps?.[2] ?? []
+    expect(best.score).toBeCloseTo(map.reduce((a, b) => a + b, 0) / map.length, 4)
+    expect(best.label).toBe(act.label)
+    expect(Math.max(...best.pixels.map((v, i) => Math.abs(v - act.input.pixels[i])))).toBeLessThan(1e-6)
+    // A dense unit works too; a channel past the layer's width is a clear error.
+    const unit = await services.handlers['inspect:topImages']({ runId, layer: 6, channel: 5, images: 100 })
+    expect(unit.images[0].score).toBeGreaterThanOrEqual(unit.images[15].score)
+    await expect(services.handlers['inspect:topImages']({ runId, layer: 0, channel: 6, images: 100 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/channels 0 to 5/)
+    })
+  })
+
   it('t-SNE of the 84-unit layer on 2,000 test images keeps classes together (10-NN agreement > 0.9)', async () => {
     const frames: unknown[] = []
     const started = Date.now()

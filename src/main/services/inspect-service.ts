@@ -33,6 +33,7 @@ export async function readRunFolder(runDir: string): Promise<RunRecord> {
  */
 export class InspectService {
   private readonly jobs = new Map<string, AbortController>()
+  private topJob: AbortController | null = null
 
   constructor(
     private readonly engine: EngineSupervisor,
@@ -70,6 +71,24 @@ export class InspectService {
   async filters(runId: string, epoch?: number): Promise<ResponseOf<'inspect:filters'>> {
     const { runDir } = await this.context(runId)
     return (await this.engine.call('inspect:filters', { runDir, epoch })) as ResponseOf<'inspect:filters'>
+  }
+
+  /** The test images that activate one channel of a layer most; a newer request cancels an older one. */
+  async topImages(req: ParsedRequestOf<'inspect:topImages'>): Promise<ResponseOf<'inspect:topImages'>> {
+    const { runDir, dataset } = await this.context(req.runId)
+    this.topJob?.abort()
+    const controller = new AbortController()
+    this.topJob = controller
+    try {
+      const r = (await this.engine.call(
+        'inspect:top',
+        { runDir, dataset, layer: req.layer, channel: req.channel, images: req.images },
+        { signal: controller.signal }
+      )) as Omit<ResponseOf<'inspect:topImages'>, 'classes'>
+      return { ...r, classes: dataset.classes }
+    } finally {
+      if (this.topJob === controller) this.topJob = null
+    }
   }
 
   /** Embeds a layer of the run in `runDir` (a folder with run.json and model/), for the CLI too. */

@@ -42,6 +42,8 @@ import {
   filtersSchema,
   inspectRequestSchema,
   filtersRequestSchema,
+  topImagesRequestSchema,
+  topImagesSchema,
   predictRequestSchema,
   predictionResultSchema,
   saliencyRequestSchema,
@@ -88,7 +90,8 @@ export const requests = {
   'inspect:saliency': { request: saliencyRequestSchema, response: saliencySchema },
   'inspect:filters': { request: filtersRequestSchema, response: filtersSchema },
   'inspect:embed': { request: embedRequestSchema, response: embedJobSchema },
-  'inspect:embedCancel': { request: embedJobSchema, response: ok }
+  'inspect:embedCancel': { request: embedJobSchema, response: ok },
+  'inspect:topImages': { request: topImagesRequestSchema, response: topImagesSchema }
 } as const
 
 /** Main-to-renderer event streams. */

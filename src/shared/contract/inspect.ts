@@ -101,6 +101,32 @@ export const filtersRequestSchema = z.strictObject({
   epoch: z.number().int().min(0).max(1_000_000).optional()
 })
 
+/** Most test images scanned for a filter's top images, the default, and how many are shown. */
+export const MAX_TOP_IMAGES_SCANNED = 10_000
+export const DEFAULT_TOP_IMAGES_SCANNED = 1000
+export const TOP_IMAGES_SHOWN = 16
+
+/** Which test images activate one channel (a conv filter's map, or a unit) of a layer most. */
+export const topImagesRequestSchema = z.strictObject({
+  runId: runIdSchema,
+  layer: z.number().int().min(0).max(200),
+  channel: z.number().int().min(0).max(100_000),
+  images: z.number().int().min(1).max(MAX_TOP_IMAGES_SCANNED).default(DEFAULT_TOP_IMAGES_SCANNED)
+})
+
+export const topImagesSchema = z.object({
+  layer: z.number().int(),
+  channel: z.number().int(),
+  /** How many test images were scored (the first ones of the test split). */
+  scanned: z.number().int(),
+  /** Channels × height × width of each image. */
+  shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  /** Best first; score is the channel's mean activation on that image. */
+  images: z.array(z.object({ index: z.number().int(), label: z.number().int(), score: z.number(), pixels: z.array(z.number()) })),
+  classes
+})
+export type TopImages = z.infer<typeof topImagesSchema>
+
 export const embedMethodSchema = z.enum(['tsne', 'pca'])
 export const embedRequestSchema = z.strictObject({
   runId: runIdSchema,

@@ -1,5 +1,5 @@
 import type { WorkbenchApi } from '../../../shared/contract/client'
-import type { Activations, EmbedEvent, Filters, PredictionResult } from '../../../shared/contract/inspect'
+import type { Activations, EmbedEvent, Filters, PredictionResult, TopImages } from '../../../shared/contract/inspect'
 
 const CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
 
@@ -49,6 +49,18 @@ export function fakeFilters(): Filters {
   return { conv: [conv(0, 1, 6), conv(2, 6, 16)], dense: null, epoch: 1, latestEpoch: 1, snapshots: [1] }
 }
 
+/** The 16 test images that activate one channel most: image k is all k/16 grey. */
+export function fakeTopImages(layer = 0, channel = 0): TopImages {
+  return {
+    layer,
+    channel,
+    scanned: 1000,
+    shape: [1, 28, 28],
+    images: Array.from({ length: 16 }, (_, k) => ({ index: 100 + k, label: k % 10, score: 2 - k / 10, pixels: Array(784).fill(k / 16) })),
+    classes: CLASSES
+  }
+}
+
 /** The inspect part of the fake API: replies a test sets, requests it records, events it emits. */
 export class FakeInspect {
   readonly calls: Array<{ method: string; request: unknown }> = []
@@ -85,6 +97,7 @@ export class FakeInspect {
     filters: (r) => this.record('filters', r, (r.epoch !== undefined && this.filtersByEpoch.get(r.epoch)) || this.filtersReply),
     embed: (r) => this.record('embed', r, { jobId: 'job-1' }),
     cancelEmbed: (r) => this.record('cancelEmbed', r, { ok: true as const }),
+    topImages: (r) => this.record('topImages', r, fakeTopImages(r.layer, r.channel)),
     onEmbed: (l) => {
       this.embedListeners.add(l)
       return () => {
