@@ -5,6 +5,7 @@ import type {
   EpochEvent,
   ProgressEvent,
   RunStatus,
+  RunRecord,
   RunStatusEvent,
   TestMetrics,
   TrainingStart
@@ -217,6 +218,34 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /**
+   * Goes on with a stopped or interrupted run from its last checkpoint; the dashboard follows it,
+   * starting from the epochs it already has.
+   */
+  async function resumeRun(record: RunRecord): Promise<boolean> {
+    if (active.value) {
+      alerts.report(new Error('A run is training. Stop it before resuming another.'), 'Could not resume the run')
+      return false
+    }
+    subscribe()
+    reset()
+    request.value = toPlain<TrainingStart>({ spec: record.spec, dataset: record.dataset, hyper: record.hyper })
+    runId.value = record.id
+    status.value = 'starting'
+    try {
+      const details = await api.runs.get({ runId: record.id })
+      const done = record.epochsDone
+      epochs.value = details.metrics.filter((m) => m.epoch <= done).map((m) => ({ ...m, runId: record.id }))
+      await api.runs.resume({ runId: record.id })
+      return true
+    } catch (err) {
+      status.value = 'idle'
+      runId.value = null
+      alerts.report(err, 'Could not resume the run')
+      return false
+    }
+  }
+
   async function stop(): Promise<void> {
     const id = runId.value
     if (!id || !active.value) return
@@ -272,6 +301,7 @@ export const useTrainingStore = defineStore('training', () => {
     percent,
     start,
     stop,
+    resumeRun,
     overfitting,
     pausing,
     togglePause,

@@ -137,4 +137,24 @@ describe('Runs view', () => {
     expect(byId(wrapper, 'evaluation-loading').exists()).toBe(false)
     expect(byId(wrapper, 'evaluation-error').text()).toContain('cancelled')
   })
+
+  it('resumes a stopped run from its checkpoint and follows it on the Train tab', async () => {
+    const { wrapper, api } = await openRuns()
+    api.runsFake.records = [fakeRun({ id: 'run-s', status: 'stopped', epochsDone: 1, hyper: { ...fakeRun().hyper, epochs: 3 } })]
+    api.runsFake.metrics.set('run-s', fakeMetrics(2, 0.8))
+    await byId(wrapper, 'tab-train').trigger('click')
+    await byId(wrapper, 'tab-runs').trigger('click')
+    await flushPromises()
+    // Completed runs have nothing to resume.
+    expect(wrapper.findAll('[data-testid="resume-run-button"]')).toHaveLength(1)
+    await byId(wrapper, 'resume-run-button').trigger('click')
+    await flushPromises()
+    expect(api.runsFake.resumeCalls).toEqual(['run-s'])
+    expect(byId(wrapper, 'run-status').text()).toBe('starting')
+    api.statusEvents.emit({ runId: 'run-s', status: 'running', backend: 'wasm' })
+    api.epochEvents.emit({ runId: 'run-s', ...fakeMetrics(2, 0.8)[1] })
+    await flushPromises()
+    expect(byId(wrapper, 'run-status').text()).toBe('running')
+    expect(byId(wrapper, 'pause-button').attributes('disabled')).toBeUndefined()
+  })
 })
