@@ -10,6 +10,9 @@ import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { runRecordSchema, type RunRecord } from '../../shared/contract/types'
 import { embedResultSchema, type EmbedEvent, type EmbedResult } from '../../shared/contract/inspect'
 
+/** Embeddings that may run at once (two maps side by side). */
+const MAX_EMBED_JOBS = 2
+
 /** Settings of one embedding, as the engine takes them (defaults filled in). */
 export type EmbedSettings = Omit<ParsedRequestOf<'inspect:embed'>, 'runId'>
 
@@ -111,7 +114,8 @@ export class InspectService {
     const { runId, ...settings } = req
     // Fail fast (missing run or checkpoint) before a job exists.
     await this.runs.read(runId)
-    for (const [, job] of this.jobs) job.abort()
+    // Two maps can be made side by side; a third start cancels the oldest.
+    for (const [, job] of [...this.jobs].slice(0, Math.max(0, this.jobs.size - MAX_EMBED_JOBS + 1))) job.abort()
     const jobId = randomUUID()
     const controller = new AbortController()
     this.jobs.set(jobId, controller)

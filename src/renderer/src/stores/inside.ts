@@ -19,6 +19,8 @@ export const useInsideStore = defineStore('inside', () => {
   /** The drawing as the network sees it: 28 × 28 values in [0, 1], or null before any stroke. */
   const drawing = shallowRef<number[] | null>(null)
   let unsubscribe: (() => void) | null = null
+  /** A test image another part asked the feature-map view to open (seq tells repeats apart). */
+  const openRequest = ref<{ index: number; seq: number } | null>(null)
 
   const run = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null)
   /** The drawing pad makes 1 × 28 × 28 grayscale images; other models cannot take them. */
@@ -48,10 +50,16 @@ export const useInsideStore = defineStore('inside', () => {
     })
   }
 
+  /** Shows test image `index` of run `runId` in the feature-map view. */
+  function openTestImage(runId: string, index: number): void {
+    if (runs.value.some((r) => r.id === runId)) selectedId.value = runId
+    openRequest.value = { index, seq: (openRequest.value?.seq ?? 0) + 1 }
+  }
+
   function dispose(): void {
     unsubscribe?.()
     unsubscribe = null
   }
 
-  return { runs, selectedId, run, loaded, drawing, takesDrawing, refresh, init, dispose }
+  return { runs, selectedId, run, loaded, drawing, takesDrawing, openRequest, refresh, init, openTestImage, dispose }
 })

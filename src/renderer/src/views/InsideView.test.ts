@@ -154,6 +154,40 @@ describe('Inside view', () => {
     wrapper.unmount()
   })
 
+  it('puts two maps side by side, each of its own run, and opens a point in the feature-map view', async () => {
+    const other = run({ id: 'run-8', spec: getPreset('mlp').spec, createdAt: '2026-11-24T11:00:00.000Z' })
+    const { wrapper, api } = await openInside([run(), other])
+    await wrapper.get('[data-testid=inside-tab-embed]').trigger('click')
+    await wrapper.get('[data-testid=embed-compare]').setValue(true)
+    await wrapper.get('[data-testid=embed-b-run]').setValue('run-8')
+    await wrapper.get('[data-testid=embed-b-layer]').setValue('1')
+    await wrapper.get('[data-testid=embed-b-start]').trigger('submit')
+    await flushPromises()
+    expect(api.inspectFake.calls.filter((c) => c.method === 'embed').map((c) => c.request)).toEqual([
+      expect.objectContaining({ runId: 'run-8', layer: 1 })
+    ])
+    api.inspectFake.emitEmbed({
+      jobId: 'job-1',
+      state: 'done',
+      result: { points: [[0, 0], [1, 1], [2, 0]], labels: [0, 1, 0], layer: 1, method: 'tsne', dims: 512, neighbourAgreement: 0.9, seconds: 1, dataset: 'mnist', classes: ['0', '1'] }
+    })
+    await flushPromises()
+    // Only the second panel ran: its plot has the points, the first is still empty.
+    expect(wrapper.get('[data-testid=embed-b-plot]').attributes('data-points')).toBe('3')
+    expect(wrapper.get('[data-testid=embed-plot]').attributes('data-points')).toBe('0')
+    const plot = wrapper.get('[data-testid=embed-b-plot]')
+    await plot.trigger('keydown', { key: 'ArrowRight' })
+    await plot.trigger('keydown', { key: 'ArrowRight' })
+    await flushPromises()
+    expect(wrapper.get('[data-testid=embed-b-tip]').text()).toMatch(/Test image 1 · 1/)
+    await plot.trigger('keydown', { key: 'Enter' })
+    await flushPromises()
+    expect(wrapper.get('[data-testid=inside-tab-maps]').attributes('aria-selected')).toBe('true')
+    expect((wrapper.get('[data-testid=inside-run]').element as HTMLSelectElement).value).toBe('run-8')
+    expect(api.inspectFake.calls.filter((c) => c.method === 'activations').at(-1)?.request).toEqual({ runId: 'run-8', input: { kind: 'test', index: 1 } })
+    wrapper.unmount()
+  })
+
   it('warns that a CIFAR-sized model cannot read a drawing', async () => {
     const spec = { ...getPreset('cifar-convnet').spec }
     const { wrapper } = await openInside([run({ spec, dataset: 'cifar-10' })])
