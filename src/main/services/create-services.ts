@@ -66,6 +66,7 @@ export function createServices(opts: ServiceOptions): Services {
     'training:pause': (req) => training.pause(req.runId),
     'training:resume': (req) => training.resume(req.runId),
     'runs:resume': (req) => training.resumeRun(req.runId),
+    'runs:branch': (req) => training.branchRun(req),
     'runs:list': () => runs.list(),
     'runs:get': (req) => library.get(req.runId),
     'runs:rename': (req) => library.rename(req.runId, req.name),

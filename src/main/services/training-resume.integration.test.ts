@@ -74,4 +74,36 @@ describe('resume after the engine was killed', () => {
     await expect(services.training.resumeRun(runId)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
     await expect(services.training.resumeRun('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' })
   }, 240_000)
+
+  it('branches a run from its last checkpoint with a new learning rate, leaving the parent as it was', async () => {
+    const statuses: EventOf<'training:status'>[] = []
+    const epochs: number[] = []
+    services.setSink((channel, payload) => {
+      if (channel === 'training:status') statuses.push(payload as EventOf<'training:status'>)
+      if (channel === 'training:epoch') epochs.push((payload as EventOf<'training:epoch'>).epoch)
+    })
+    const hyper = hyperSchema.parse({ epochs: 1, limit: 600, validationSplit: 0.1, batchSize: 32, backend: 'wasm' })
+    const { runId: parentId } = await services.training.start({ spec: getPreset('lenet').spec, dataset: 'mnist', hyper })
+    await until(() => statuses.at(-1)?.status === 'completed')
+    await services.training.whenIdle()
+    const parentMetrics = await services.runs.readMetrics(parentId)
+
+    await expect(services.training.branchRun({ runId: parentId, learningRate: 0.0005 })).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    const { runId } = await services.training.branchRun({ runId: parentId, learningRate: 0.0005, epochs: 2 })
+    expect(runId).not.toBe(parentId)
+    await until(() => statuses.at(-1)?.runId === runId && statuses.at(-1)?.status === 'completed')
+    await services.training.whenIdle()
+    expect(epochs.at(-1)).toBe(2)
+    const branch = await services.runs.read(runId)
+    expect(branch).toMatchObject({ status: 'completed', epochsDone: 2, branchOf: { runId: parentId, epoch: 1 } })
+    expect(branch.hyper).toMatchObject({ learningRate: 0.0005, epochs: 2 })
+    const metrics = await services.runs.readMetrics(runId)
+    expect(metrics.map((m) => m.epoch)).toEqual([1, 2])
+    expect(metrics[0]).toEqual(parentMetrics[0])
+    expect(metrics[1].learningRate).toBe(0.0005)
+    // The parent keeps its own files.
+    expect(await services.runs.readMetrics(parentId)).toEqual(parentMetrics)
+    expect((await readCheckpoint(services.runs.dir(parentId))).epoch).toBe(1)
+    expect((await services.runs.read(parentId)).status).toBe('completed')
+  }, 240_000)
 })

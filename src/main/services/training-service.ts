@@ -1,9 +1,9 @@
 import type { EngineSupervisor } from '../engine/supervisor'
 import type { RunStore } from './run-store'
 import type { EventSink } from '../../shared/contract/api'
-import type { RunRecord, TrainingStart } from '../../shared/contract/types'
+import type { RunBranch, RunRecord, TrainingStart } from '../../shared/contract/types'
 import type { FromEngine, TrainJob } from '../../shared/engine-protocol'
-import { readFile } from 'node:fs/promises'
+import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DatasetSource } from '../datasets/types'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
@@ -116,6 +116,51 @@ export class TrainingService {
       resumeFrom: { runDir: this.runs.dir(runId), valLosses }
     })
     return { runId }
+  }
+
+  /**
+   * Branches a run: a new run folder with the parent's model, metrics and checkpoint (weights and
+   * optimizer state after its last saved epoch N), trained on from epoch N + 1 with a new learning rate.
+   */
+  async branchRun(req: RunBranch): Promise<{ runId: string }> {
+    if (this.active) {
+      throw new WorkbenchError('BUSY', 'A training run is already in progress. Stop it before branching a run.')
+    }
+    const parent = await this.runs.read(req.runId)
+    const epoch = await this.checkpointEpoch(req.runId)
+    if (epoch === null) {
+      throw new WorkbenchError('NOT_FOUND', `Run ${req.runId} has no checkpoint to branch from; train it for at least one epoch.`)
+    }
+    const epochs = req.epochs ?? parent.hyper.epochs
+    if (epochs <= epoch) {
+      throw new WorkbenchError(
+        'BAD_REQUEST',
+        `The branch starts after epoch ${epoch}, so give it more than ${epoch} epochs in all (got ${epochs}).`
+      )
+    }
+    const id = this.runs.newId()
+    const record: RunRecord = {
+      ...parent,
+      id,
+      createdAt: new Date().toISOString(),
+      status: 'stopped',
+      hyper: { ...parent.hyper, learningRate: req.learningRate, epochs },
+      epochsDone: epoch,
+      test: null,
+      error: null,
+      name: `${parent.name ?? parent.id} · branch at epoch ${epoch}, lr ${req.learningRate}`,
+      notes: undefined,
+      branchOf: { runId: parent.id, epoch }
+    }
+    await this.runs.create(record)
+    try {
+      const metrics = (await this.runs.readMetrics(parent.id)).filter((m) => m.epoch <= epoch)
+      for (const m of metrics) await this.runs.appendMetrics(id, m)
+      await cp(join(this.runs.dir(parent.id), 'model'), join(this.runs.dir(id), 'model'), { recursive: true })
+    } catch (err) {
+      throw new WorkbenchError('IO_ERROR', `Cannot copy run ${parent.id} into its branch ${id}: ${toErrorInfo(err).message}`)
+    }
+    return this.resumeRun(id)
   }
 
   /** The epoch of a run's checkpoint, or null when it has none. */

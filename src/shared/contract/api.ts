@@ -6,6 +6,7 @@ import {
   epochEventSchema,
   presetInfoSchema,
   progressEventSchema,
+  runBranchSchema,
   runIdSchema,
   runRecordSchema,
   runStatusEventSchema,
@@ -74,6 +75,10 @@ export const requests = {
   'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'training:pause': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'training:resume': { request: z.strictObject({ runId: runIdSchema }), response: ok },
+  'runs:list': { request: empty, response: z.array(runRecordSchema) },
+  'runs:get': { request: runRefSchema, response: runDetailsSchema },
+  /** A new run from another's last checkpoint with a new learning rate; it starts training at once. */
+  'runs:branch': { request: runBranchSchema, response: z.object({ runId: runIdSchema }) },
   'runs:list': { request: empty, response: z.array(runRecordSchema) },
   'runs:get': { request: runRefSchema, response: runDetailsSchema },
   /** Continues a stopped or failed run from its last checkpoint; progress comes as training events. */

@@ -49,6 +49,7 @@ export interface WorkbenchApi {
     delete(request: RequestOf<'runs:delete'>): Promise<ResponseOf<'runs:delete'>>
     restore(request: RequestOf<'runs:restore'>): Promise<ResponseOf<'runs:restore'>>
     resume(request: RequestOf<'runs:resume'>): Promise<ResponseOf<'runs:resume'>>
+    branch(request: RequestOf<'runs:branch'>): Promise<ResponseOf<'runs:branch'>>
     evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
     cancelEvaluation(request: RequestOf<'runs:cancelEvaluation'>): Promise<ResponseOf<'runs:cancelEvaluation'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
@@ -123,6 +124,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       delete: call('runs:delete'),
       restore: call('runs:restore'),
       resume: call('runs:resume'),
+      branch: call('runs:branch'),
       evaluation: call('runs:evaluation'),
       cancelEvaluation: call('runs:cancelEvaluation'),
       onEvaluation: on('training:evaluation')

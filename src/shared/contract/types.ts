@@ -132,8 +132,19 @@ export const runRecordSchema = z.object({
   preprocessing: preprocessingSchema.optional(),
   /** A name and notes the learner gives the run in the Runs view. */
   name: z.string().optional(),
-  notes: z.string().optional()
+  notes: z.string().optional(),
+  /** The run and epoch this run was branched from (its weights and optimizer state then). */
+  branchOf: z.object({ runId: runIdSchema, epoch: z.number().int() }).optional()
 })
+
+export const runBranchSchema = z.strictObject({
+  runId: runIdSchema,
+  /** The branch trains on with this learning rate. */
+  learningRate: z.number().positive().max(10),
+  /** Total epochs of the branch; by default the parent's. */
+  epochs: z.number().int().min(1).max(1000).optional()
+})
+export type RunBranch = z.infer<typeof runBranchSchema>
 /** What `runs/<id>/run.json` holds. */
 export type RunRecord = z.infer<typeof runRecordSchema>
 

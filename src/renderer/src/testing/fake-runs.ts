@@ -138,6 +138,12 @@ export class FakeRuns {
       this.records = [...this.records, r]
       return r
     },
+    branch: async ({ runId, learningRate }) => {
+      const parent = this.find(runId)
+      const id = `${runId}-branch`
+      this.records = [...this.records, { ...parent, id, status: 'starting', hyper: { ...parent.hyper, learningRate }, branchOf: { runId, epoch: parent.epochsDone } }]
+      return { runId: id }
+    },
     resume: async ({ runId }) => {
       this.resumeCalls.push(runId)
       this.patch(runId, { status: 'starting' })
