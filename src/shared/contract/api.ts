@@ -75,14 +75,12 @@ export const requests = {
   'training:stop': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'training:pause': { request: z.strictObject({ runId: runIdSchema }), response: ok },
   'training:resume': { request: z.strictObject({ runId: runIdSchema }), response: ok },
-  'runs:list': { request: empty, response: z.array(runRecordSchema) },
-  'runs:get': { request: runRefSchema, response: runDetailsSchema },
+  /** Continues a stopped or failed run from its last checkpoint; progress comes as training events. */
+  'runs:resume': { request: z.strictObject({ runId: runIdSchema }), response: z.object({ runId: runIdSchema }) },
   /** A new run from another's last checkpoint with a new learning rate; it starts training at once. */
   'runs:branch': { request: runBranchSchema, response: z.object({ runId: runIdSchema }) },
   'runs:list': { request: empty, response: z.array(runRecordSchema) },
   'runs:get': { request: runRefSchema, response: runDetailsSchema },
-  /** Continues a stopped or failed run from its last checkpoint; progress comes as training events. */
-  'runs:resume': { request: z.strictObject({ runId: runIdSchema }), response: z.object({ runId: runIdSchema }) },
   'runs:rename': { request: runRenameSchema, response: runRecordSchema },
   'runs:notes': { request: runNotesSchema, response: runRecordSchema },
   'runs:delete': { request: runRefSchema, response: ok },
