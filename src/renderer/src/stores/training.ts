@@ -246,6 +246,30 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** Branches a run from its last checkpoint with a new learning rate; the dashboard follows the branch. */
+  async function branchRun(record: RunRecord, learningRate: number, epochCount: number): Promise<boolean> {
+    if (active.value) return false
+    try {
+      const details = await api.runs.get({ runId: record.id })
+      subscribe()
+      reset()
+      request.value = toPlain<TrainingStart>({ spec: record.spec, dataset: record.dataset, hyper: { ...record.hyper, learningRate, epochs: epochCount } })
+      status.value = 'starting'
+      awaitingRunId = true
+      const done = record.epochsDone
+      const { runId: id } = await api.runs.branch({ runId: record.id, learningRate, epochs: epochCount })
+      runId.value = id
+      epochs.value = details.metrics.filter((m) => m.epoch <= done).map((m) => ({ ...m, runId: id }))
+      return true
+    } catch (err) {
+      status.value = 'idle'
+      alerts.report(err, 'Could not branch the run')
+      return false
+    } finally {
+      awaitingRunId = false
+    }
+  }
+
   async function stop(): Promise<void> {
     const id = runId.value
     if (!id || !active.value) return
@@ -302,6 +326,7 @@ export const useTrainingStore = defineStore('training', () => {
     start,
     stop,
     resumeRun,
+    branchRun,
     overfitting,
     pausing,
     togglePause,
