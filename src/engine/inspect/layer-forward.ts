@@ -37,10 +37,20 @@ function variableCount(layer: Layer): number {
  * `last` (default: all). The caller disposes the tensors (or runs inside tf.tidy).
  */
 export function forwardLayers(spec: ModelSpec, model: BuiltModel, x: tf.Tensor4D, last = spec.layers.length - 1): tf.Tensor[] {
+  return forwardRange(spec, model, x, 0, last)
+}
+
+/** Runs layers `first`..end on `y` (the output of layer first − 1) and returns the model's output. */
+export function forwardFrom(spec: ModelSpec, model: BuiltModel, y: tf.Tensor, first: number): tf.Tensor {
+  const outputs = forwardRange(spec, model, y, first, spec.layers.length - 1)
+  return outputs[outputs.length - 1] ?? y
+}
+
+function forwardRange(spec: ModelSpec, model: BuiltModel, x: tf.Tensor, first: number, last: number): tf.Tensor[] {
   const outputs: tf.Tensor[] = []
   let y: tf.Tensor = x
-  let v = 0
-  for (let i = 0; i <= last; i++) {
+  let v = spec.layers.slice(0, first).reduce((n, l) => n + variableCount(l), 0)
+  for (let i = first; i <= last; i++) {
     const layer = spec.layers[i]
     const vars = model.variables.slice(v, v + variableCount(layer))
     v += vars.length

@@ -62,4 +62,37 @@ describe('inspection methods in the engine', () => {
     model.dispose()
     tmp.cleanup()
   })
+
+  it('gives a Grad-CAM of the last conv layer at the input size (non-negative), and none for an MLP', async () => {
+    await tf.setBackend('cpu')
+    const tmp = tempDir()
+    const store = new RunStore(tmp.dir)
+    const spec = getPreset('lenet').spec
+    const model = buildModel(spec, 3, 'gradcam')
+    await store.writeCheckpoint('cnn', spec, await snapshotWeights(model), 1)
+    const mlpSpec = getPreset('mlp').spec
+    const mlp = buildModel(mlpSpec, 3, 'gradcam-mlp')
+    await store.writeCheckpoint('mlp', mlpSpec, await snapshotWeights(mlp), 1)
+    const methods = createInspectMethods()
+    const pixels = Array.from({ length: 784 }, (_, i) => ((i * 7) % 28) / 27)
+    const call = () => methods['inspect:saliency'].handler({ runDir: store.dir('cnn'), input: { kind: 'pixels', pixels }, classIndex: 4 }, ctx)
+    await call() // loads and caches the run's model
+    const before = tf.memory().numTensors
+    const r = (await call()) as {
+      gradCam: { layer: number; values: number[]; max: number } | null
+      classIndex: number
+    }
+    const lastConv = spec.layers.map((l) => l.type).lastIndexOf('conv2d')
+    expect(r.classIndex).toBe(4)
+    expect(r.gradCam?.layer).toBe(lastConv)
+    expect(r.gradCam?.values).toHaveLength(784)
+    expect(Math.min(...(r.gradCam?.values ?? [-1]))).toBeGreaterThanOrEqual(0)
+    expect(r.gradCam?.max).toBe(Math.max(...(r.gradCam?.values ?? [])))
+    expect(tf.memory().numTensors).toBe(before)
+    const m = (await methods['inspect:saliency'].handler({ runDir: store.dir('mlp'), input: { kind: 'pixels', pixels } }, ctx)) as { gradCam: unknown }
+    expect(m.gradCam).toBeNull()
+    model.dispose()
+    mlp.dispose()
+    tmp.cleanup()
+  })
 })

@@ -4,7 +4,7 @@ import { tf } from '../tf'
 import { defineMethod, type EngineMethod, type MethodContext } from './types'
 import { datasetSourceSchema } from '../../shared/engine-protocol'
 import { WorkbenchError } from '../../shared/contract/errors'
-import { forwardLayers } from '../inspect/layer-forward'
+import { forwardFrom, forwardLayers } from '../inspect/layer-forward'
 import { RunCache, type LoadedRun } from '../inspect/load-run'
 import { embedMethod } from './inspect-embed'
 import { topMethod } from './inspect-top'
@@ -97,6 +97,26 @@ async function describeOutput(t: tf.Tensor, index: number, type: string) {
   }
   const values = Array.from(data)
   return { index, type, shape: [values.length], values, min: [Math.min(...values)], max: [Math.max(...values)] }
+}
+
+/**
+ * Grad-CAM on the last conv layer: its output maps weighted by the spatial mean of the class
+ * score's gradient with respect to each map, summed, ReLU'd and upsampled to the input's size.
+ * Null for a model without convolutions.
+ */
+export function gradCam(run: LoadedRun, x: tf.Tensor4D, classIndex: number): { layer: number; map: tf.Tensor } | null {
+  const layer = run.spec.layers.map((l) => l.type).lastIndexOf('conv2d')
+  if (layer < 0) return null
+  const { height, width } = run.spec.input
+  const map = tf.tidy(() => {
+    const maps = forwardLayers(run.spec, run.model, x, layer)[layer] as tf.Tensor4D
+    const score = (a: tf.Tensor): tf.Scalar => tf.squeeze(tf.slice(forwardFrom(run.spec, run.model, a, layer + 1), [0, classIndex], [1, 1])) as tf.Scalar
+    const grads = tf.grad(score)(maps)
+    const weights = tf.mean(grads, [1, 2], true)
+    const cam = tf.relu(tf.sum(tf.mul(maps, weights), 3, true)) as tf.Tensor4D
+    return tf.squeeze(tf.image.resizeBilinear(cam, [height, width]), [0, 3])
+  })
+  return { layer, map }
 }
 
 /** The kernels of every conv layer, and a first dense layer's units as image templates. */
@@ -192,9 +212,19 @@ export function createInspectMethods(cache = new RunCache()): Record<string, Eng
           return tf.max(tf.abs(g), 3)
         })
         const values = Array.from((await saliency.data()) as Float32Array)
-        tf.dispose([x, saliency])
+        const cam = gradCam(run, x, classIndex)
+        const camValues = cam ? Array.from((await cam.map.data()) as Float32Array) : []
+        tf.dispose([x, saliency, ...(cam ? [cam.map] : [])])
         const { height, width } = run.spec.input
-        return { shape: [height, width], values, max: Math.max(...values), classIndex, label, probabilities }
+        return {
+          shape: [height, width],
+          values,
+          max: Math.max(...values),
+          classIndex,
+          label,
+          probabilities,
+          gradCam: cam ? { layer: cam.layer, values: camValues, max: Math.max(...camValues) } : null
+        }
       }
     ),
 

@@ -47,6 +47,10 @@ describe('inspecting a trained run', () => {
     const s = await services.handlers['inspect:saliency']({ runId, input: { kind: 'test', index: 0 } })
     expect(s.values).toHaveLength(784)
     expect(s.max).toBeGreaterThan(0)
+    // Grad-CAM of lenet's second conv layer, upsampled to 28 × 28, lights up somewhere on the digit.
+    expect(s.gradCam?.layer).toBe(2)
+    expect(s.gradCam?.values).toHaveLength(784)
+    expect(s.gradCam?.max).toBeGreaterThan(0)
     // With the run's model cached, repeated inspection leaves no tensor behind in the engine.
     const before = (await services.engine.memory()).numTensors
     for (let i = 1; i < 4; i++) {

@@ -58,7 +58,9 @@ export const saliencySchema = predictionResultSchema.omit({ predicted: true, epo
   shape: z.tuple([z.number().int(), z.number().int()]),
   values: z.array(z.number()),
   max: z.number(),
-  classIndex: z.number().int()
+  classIndex: z.number().int(),
+  /** Grad-CAM of the last conv layer at the input's size (same shape); null without conv layers. */
+  gradCam: z.object({ layer: z.number().int(), values: z.array(z.number()), max: z.number() }).nullable()
 })
 export type Saliency = z.infer<typeof saliencySchema>
 

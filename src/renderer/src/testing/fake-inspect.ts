@@ -92,7 +92,8 @@ export class FakeInspect {
         classIndex: 3,
         label: 3,
         probabilities: peaked(3),
-        classes: CLASSES
+        classes: CLASSES,
+        gradCam: { layer: 2, values: Array.from({ length: 784 }, (_, i) => Math.floor(i / 28) / 28), max: 27 / 28 }
       }),
     filters: (r) => this.record('filters', r, (r.epoch !== undefined && this.filtersByEpoch.get(r.epoch)) || this.filtersReply),
     embed: (r) => this.record('embed', r, { jobId: 'job-1' }),

@@ -63,6 +63,8 @@ describe('Inside view', () => {
     await flushPromises()
     expect(api.inspectFake.calls.some((c) => c.method === 'saliency')).toBe(true)
     expect(wrapper.find('[data-testid=saliency-map]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid=gradcam-map]').exists()).toBe(true)
+    expect(wrapper.get('[data-testid=gradcam-caption]').text()).toMatch(/layer 3/)
     wrapper.unmount()
   })
 
