@@ -26,12 +26,12 @@ test.describe('run control: pause, resume, stop, and resuming a run after the en
 
   test('resumes a run from its checkpoint after the engine was killed', async ({ app }, testInfo) => {
     test.skip(testInfo.project.name !== 'web', 'kills the web host engine process by pid')
-    await app.getByTestId('limit-input').fill('1000')
+    await app.getByTestId('limit-input').fill('8000')
     await app.getByTestId('epochs-input').fill('3')
     await app.getByTestId('train-button').click()
     await expect(app.getByTestId('progress-epoch')).toContainText(/^\s*2 \/ 3/, { timeout: 120_000 })
     // Epoch 1's checkpoint is written just after its epoch event; give it a moment.
-    await app.waitForTimeout(1000)
+    await app.waitForTimeout(300)
     for (const pid of enginePids()) process.kill(pid, 'SIGKILL')
     await expect(app.getByTestId('run-status')).toContainText('failed', { timeout: 30_000 })
     await app.getByTestId('tab-runs').click()
