@@ -162,7 +162,7 @@ describe('Runs view', () => {
     const { wrapper, api } = await openRuns()
     const row = wrapper.find('[data-run-id="run-a"]')
     await row.find('[data-testid="branch-button"]').trigger('click')
-    expect((byId(wrapper, 'branch-lr').element as HTMLInputElement).value).toBe(String(fakeRun().hyper.learningRate / 10))
+    expect((byId(wrapper, 'branch-lr').element as HTMLInputElement).value).toBe(String(Number((fakeRun().hyper.learningRate / 10).toPrecision(3))))
     await byId(wrapper, 'branch-epochs').setValue('2')
     await byId(wrapper, 'branch-start').trigger('submit')
     await flushPromises()
