@@ -249,6 +249,20 @@ describe('training', () => {
     expect(wrapper.find('[data-testid="overfit-warning"]').exists()).toBe(false)
   })
 
+  it('shows the learning rate of the epoch in progress under a cosine schedule', async () => {
+    const { wrapper, api } = await setup()
+    await wrapper.find('[data-testid="lr-input"]').setValue('0.1')
+    await wrapper.find('[data-testid="epochs-input"]').setValue('4')
+    await wrapper.find('[data-testid="schedule-select"]').setValue('cosine')
+    await byId(wrapper, 'train-button').trigger('click')
+    await flushPromises()
+    expect(byId(wrapper, 'learning-rate').text()).toBe('0.1')
+    api.progressEvents.emit(progressEvent({ epoch: 3, epochs: 4, batch: 1 }))
+    await waitForFlush()
+    // Epoch 3 of 4: 0.1 × (1 + cos(π · 2/4)) / 2 = 0.05.
+    expect(byId(wrapper, 'learning-rate').text()).toBe('0.05')
+  })
+
   it('says to lower the learning rate when the loss diverged', async () => {
     const { wrapper, api } = await setup()
     await byId(wrapper, 'train-button').trigger('click')
