@@ -60,6 +60,15 @@ async function main() {
       }
     await page.waitForTimeout(500)
     await page.screenshot({ path: join(outDir, 'inside-tsne.png') })
+    // Two maps side by side: the last hidden layer against the input pixels, with PCA.
+    await page.mouse.move(0, 0)
+    await page.getByTestId('embed-compare').check()
+    await page.getByTestId('embed-b-layer').selectOption('-1')
+    await page.getByTestId('embed-b-method').selectOption('pca')
+    await page.getByTestId('embed-b-start').click()
+    await page.getByTestId('embed-b-summary').waitFor({ timeout: 300000 })
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: join(outDir, 'inside-compare.png'), fullPage: true })
     await page.getByTestId('inside-tab-conv').click()
     const out = await page.getByTestId('conv-output').boundingBox()
     await page.mouse.move(out.x + out.width * 0.3, out.y + out.height * 0.5)
