@@ -82,10 +82,14 @@ describe('filter history kept in a run', () => {
     await store.writeFilterSnapshot('old', 2, scaled(w1, -1))
     const index = JSON.parse(await readFile(join(store.dir('old'), 'filters', 'index.json'), 'utf8'))
     expect(index.tensors).toHaveLength(1)
-    expect(index.tensors[0].shape).toEqual(w1[0].shape)
+    // Only the 64 units drawn as templates are kept: 784 × 64 of the 784 × 512 kernel.
+    expect(index.tensors[0].shape).toEqual([784, 64])
+    expect((await readFile(join(store.dir('old'), 'filters', 'epoch-1.bin'))).byteLength).toBe(784 * 64 * 4)
     const first = (await methods['inspect:filters'].handler({ runDir: store.dir('old'), epoch: 1 }, ctx)) as FiltersReply
     const second = (await methods['inspect:filters'].handler({ runDir: store.dir('old'), epoch: 2 }, ctx)) as FiltersReply
     expect(second.dense?.templates[3][200]).toBeCloseTo(-(first.dense?.templates[3][200] ?? 0), 6)
+    expect(first.dense?.templates[63][700]).toBeCloseTo(w1[0].data[700 * 512 + 63], 6)
+    expect(second.dense?.templates[63][700]).toBeCloseTo(-w1[0].data[700 * 512 + 63], 6)
     model.dispose()
     tmp.cleanup()
   })

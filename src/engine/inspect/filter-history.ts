@@ -48,6 +48,16 @@ export async function weightsAtEpoch(runDir: string, index: FilterIndex, epoch: 
   }
   return weights.map((w) => {
     const s = byName.get(w.name)
-    return s && s.shape.join() === w.shape.join() ? s : w
+    if (!s) return w
+    if (s.shape.join() === w.shape.join()) return s
+    // A dense kernel kept in part (its first columns): those columns over the latest weights.
+    if (s.shape.length === 2 && w.shape.length === 2 && s.shape[0] === w.shape[0] && s.shape[1] < w.shape[1]) {
+      const [rows, cols] = w.shape
+      const n = s.shape[1]
+      const data = Float32Array.from(w.data)
+      for (let r = 0; r < rows; r++) data.set(s.data.subarray(r * n, (r + 1) * n), r * cols)
+      return { name: w.name, shape: w.shape, data }
+    }
+    return w
   })
 }

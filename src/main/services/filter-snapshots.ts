@@ -6,6 +6,7 @@ import {
   FILTERS_INDEX,
   filterIndexSchema,
   pickFilterTensors,
+  MAX_SNAPSHOT_UNITS,
   snapshotFile,
   type FilterIndex
 } from '../../shared/inspect/filter-snapshots'
@@ -17,7 +18,8 @@ import { writeFileAtomic } from './atomic-write'
  * snapshot that is not fully on disk.
  */
 export async function writeFilterSnapshot(runDir: string, epoch: number, weights: readonly WeightTensor[]): Promise<void> {
-  const picked = pickFilterTensors(weights)
+  // A dense kernel [in, units] keeps only its first MAX_SNAPSHOT_UNITS columns: the drawn templates.
+  const picked = pickFilterTensors(weights).map((w) => (w.shape.length === 2 ? firstColumns(w, MAX_SNAPSHOT_UNITS) : w))
   if (picked.length === 0) return
   const dir = join(runDir, FILTERS_DIR)
   await mkdir(dir, { recursive: true })
@@ -42,4 +44,13 @@ export async function writeFilterSnapshot(runDir: string, epoch: number, weights
     epochs: [...epochs].sort((a, b) => a - b)
   }
   await writeFileAtomic(join(dir, FILTERS_INDEX), JSON.stringify(index))
+}
+
+/** The first `n` columns of a [rows, cols] tensor. */
+function firstColumns(w: WeightTensor, n: number): WeightTensor {
+  const [rows, cols] = w.shape
+  if (cols <= n) return w
+  const data = new Float32Array(rows * n)
+  for (let r = 0; r < rows; r++) data.set(w.data.subarray(r * cols, r * cols + n), r * n)
+  return { name: w.name, shape: [rows, n], data }
 }

@@ -4,6 +4,8 @@ import { z } from 'zod'
 export const FILTERS_DIR = 'filters'
 /** The index of that folder: which tensors each snapshot holds and which epochs exist. */
 export const FILTERS_INDEX = 'index.json'
+/** Units of a dense kernel kept per epoch: those the view draws as templates (64 × 784 floats). */
+export const MAX_SNAPSHOT_UNITS = 64
 /** File of one epoch's snapshot: the tensors' float32 values, one after another. */
 export const snapshotFile = (epoch: number): string => `epoch-${epoch}.bin`
 
