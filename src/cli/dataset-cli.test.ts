@@ -1,26 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { ROOT, tempDir } from '../../test/helpers'
+import { runCli, tempDir, type CliResult } from '../../test/helpers'
 import { writeIdxFolder } from '../main/datasets/testing/fixtures'
 
 const home = tempDir('cnnwb-dataset-cli-')
 afterAll(() => home.cleanup())
 
-/** Runs the real CLI through tsx with a fresh data folder; JSON lines parsed. */
-function cli(...args: string[]): { code: number | null; stdout: string; lines: Record<string, unknown>[] } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CNN_WORKBENCH_HOME: home.dir },
-    timeout: 60_000
-  })
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-  return { code: r.status, stdout: r.stdout, lines }
-}
+const cli = (...args: string[]): CliResult => runCli(home.dir, args, 60_000)
 
 describe('cnn-workbench dataset', () => {
   it('inspect mnist --json reports the real per-class counts of both splits', () => {
