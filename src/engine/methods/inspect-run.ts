@@ -10,6 +10,8 @@ import { embedMethod } from './inspect-embed'
 import { topMethod } from './inspect-top'
 import { MAX_INPUT_VALUES } from '../../shared/contract/inspect'
 import { readFilterIndex, weightsAtEpoch } from '../inspect/filter-history'
+import { denseHeatmap } from '../inspect/dense-heatmap'
+import type { DenseHeatmap } from '../../shared/contract/inspect'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { WeightTensor } from '../../shared/engine-protocol'
 /** Units of a first dense layer shown as image templates. */
@@ -119,10 +121,11 @@ export function gradCam(run: LoadedRun, x: tf.Tensor4D, classIndex: number): { l
   return { layer, map }
 }
 
-/** The kernels of every conv layer, and a first dense layer's units as image templates. */
+/** The kernels of every conv layer, a first dense layer's units as image templates, and every dense layer as a heatmap. */
 export function describeFilters(spec: ModelSpec, tensors: readonly WeightTensor[]) {
   const conv: Array<{ index: number; kernelSize: [number, number]; inChannels: number; filters: number; weights: number[]; absMax: number }> = []
   let dense: { index: number; shape: [number, number, number]; units: number; shown: number; templates: number[][]; absMax: number } | null = null
+  const denseLayers: DenseHeatmap[] = []
   let v = 0
   let onlyFlattenSoFar = true
   spec.layers.forEach((layer, index) => {
@@ -141,6 +144,10 @@ export function describeFilters(spec: ModelSpec, tensors: readonly WeightTensor[
               absMax = Math.max(absMax, Math.abs(value))
             }
       conv.push({ index, kernelSize: [kh, kw], inChannels: cin, filters: cout, weights, absMax })
+    }
+    if (layer.type === 'dense') {
+      const kernel = tensors[v]
+      denseLayers.push(denseHeatmap(index, kernel.data, kernel.shape[0], kernel.shape[1]))
     }
     if (layer.type === 'dense' && onlyFlattenSoFar && dense === null) {
       const kernel = tensors[v]
@@ -163,7 +170,7 @@ export function describeFilters(spec: ModelSpec, tensors: readonly WeightTensor[
     if (layer.type === 'conv2d' || layer.type === 'dense') v += layer.useBias ? 2 : 1
     if (layer.type === 'batchNorm') v += 4
   })
-  return { conv, dense }
+  return { conv, dense, denseLayers }
 }
 
 /** The engine's inspection methods, sharing one cache of loaded runs. */

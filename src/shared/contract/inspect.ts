@@ -75,8 +75,27 @@ export const convFiltersSchema = z.object({
 })
 export type ConvFilters = z.infer<typeof convFiltersSchema>
 
+export const denseHeatmapSchema = z.object({
+  /** Position of the dense layer in the model. */
+  index: z.number().int(),
+  inputs: z.number().int(),
+  units: z.number().int(),
+  /** Cells of the heatmap: rows over inputs, columns over units. */
+  rows: z.number().int(),
+  cols: z.number().int(),
+  /** Weights averaged into one cell: blockRows inputs × blockCols units (1 × 1 when not downsampled). */
+  blockRows: z.number().int(),
+  blockCols: z.number().int(),
+  /** Row-major, rows × cols. */
+  values: z.array(z.number()),
+  absMax: z.number()
+})
+export type DenseHeatmap = z.infer<typeof denseHeatmapSchema>
+
 export const filtersSchema = z.object({
   conv: z.array(convFiltersSchema),
+  /** Every dense layer's weight matrix, block-averaged to at most 256 × 256 cells. */
+  denseLayers: z.array(denseHeatmapSchema),
   /** A first dense layer fed straight by the image: each unit's weights as an image. */
   dense: z
     .object({

@@ -36,7 +36,7 @@ export function fakeActivations(predicted = 3): Activations {
   }
 }
 
-/** Filters shaped like lenet's two conv layers. */
+/** Filters shaped like lenet's two conv layers and three dense layers. */
 export function fakeFilters(): Filters {
   const conv = (index: number, cin: number, cout: number) => ({
     index,
@@ -46,7 +46,29 @@ export function fakeFilters(): Filters {
     weights: Array.from({ length: cout * cin * 9 }, (_, i) => Math.sin(i) * 0.5),
     absMax: 0.5
   })
-  return { conv: [conv(0, 1, 6), conv(2, 6, 16)], dense: null, epoch: 1, latestEpoch: 1, snapshots: [1] }
+  // lenet's dense layers 784 × 120, 120 × 84 and 84 × 10, the first averaged in blocks of 4 inputs.
+  const dense = (index: number, inputs: number, units: number, blockRows: number) => {
+    const rows = Math.ceil(inputs / blockRows)
+    return {
+      index,
+      inputs,
+      units,
+      rows,
+      cols: units,
+      blockRows,
+      blockCols: 1,
+      values: Array.from({ length: rows * units }, (_, i) => Math.cos(i) * 0.2),
+      absMax: 0.2
+    }
+  }
+  return {
+    conv: [conv(0, 1, 6), conv(2, 6, 16)],
+    dense: null,
+    denseLayers: [dense(5, 784, 120, 4), dense(6, 120, 84, 1), dense(7, 84, 10, 1)],
+    epoch: 1,
+    latestEpoch: 1,
+    snapshots: [1]
+  }
 }
 
 /** The 16 test images that activate one channel most: image k is all k/16 grey. */
