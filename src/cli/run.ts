@@ -5,6 +5,7 @@ import { runSummary } from './commands/summary'
 import { resumeCommand, runTrain } from './commands/train'
 import { parseExportFormat, runExport } from './commands/export'
 import { runRuns } from './commands/runs'
+import { runRunsExchange } from './commands/runs-exchange'
 import { runDataset } from './commands/dataset'
 import { EMBED_OPTIONS, runEmbed } from './commands/embed'
 import { createServices } from '../main/services/create-services'
@@ -34,6 +35,10 @@ Usage:
   cnn-workbench presets [--json]
   cnn-workbench export (--preset NAME | --model FILE) --format pytorch|keras [--out FILE]
   cnn-workbench runs [--json]
+  cnn-workbench runs export RUN_DIR|RUN_ID --out DIR [--json]
+        (the trained model as DIR/model.json + weights.bin, TensorFlow.js weights format)
+  cnn-workbench runs import DIR [--json]
+        (adds an exported model as a new completed run)
   cnn-workbench embed --run RUN_DIR --layer INDEX [--method tsne|pca] [--points N]
         [--perplexity X] [--iterations N] [--json]
 
@@ -105,6 +110,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       }
       case 'runs': {
+        if (rest[0] === 'export' || rest[0] === 'import') {
+          await runRunsExchange(rest, makeServices, out)
+          return 0
+        }
         parseFlags(rest, { json: { type: 'boolean' } })
         runRuns(await makeServices().runs.list(), out)
         return 0

@@ -9,6 +9,7 @@ import { DatasetRegistry } from '../datasets/registry'
 import { DatasetService } from './dataset-service'
 import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
+import { buildTrainedFiles, importTrainedFiles } from './model-exchange'
 
 export interface ServiceOptions {
   /** The app's data folder: datasets/ and runs/ live under it. */
@@ -78,6 +79,18 @@ export function createServices(opts: ServiceOptions): Services {
       evaluations.cancel(req.runId)
       return { ok: true as const }
     },
+    'runs:export': async (req) => {
+      const record = await runs.read(req.runId)
+      const classes = (await datasets.list()).find((d) => d.name === record.dataset)?.classes ?? []
+      const files = await buildTrainedFiles(runs, req.runId, classes)
+      return {
+        files: [
+          { name: 'model.json', base64: Buffer.from(files.modelJson).toString('base64') },
+          { name: 'weights.bin', base64: Buffer.from(files.weightsBin).toString('base64') }
+        ]
+      }
+    },
+    'runs:import': (req) => importTrainedFiles(runs, req.files),
     'datasets:images': (req) => library.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),

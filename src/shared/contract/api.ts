@@ -50,6 +50,7 @@ import {
   saliencyRequestSchema,
   saliencySchema
 } from './inspect'
+import { runExportRequestSchema, runExportSchema, runImportRequestSchema } from './model-exchange'
 
 const empty = z.strictObject({})
 const ok = z.object({ ok: z.literal(true) })
@@ -87,6 +88,10 @@ export const requests = {
   'runs:restore': { request: runRefSchema, response: runRecordSchema },
   'runs:evaluation': { request: runRefSchema, response: evaluationSchema },
   'runs:cancelEvaluation': { request: runRefSchema, response: ok },
+  /** A run's trained model as model.json + weights.bin (TensorFlow.js weights manifest). */
+  'runs:export': { request: runExportRequestSchema, response: runExportSchema },
+  /** Adds an exported model as a new completed run. */
+  'runs:import': { request: runImportRequestSchema, response: runRecordSchema },
   'datasets:images': { request: imagesRequestSchema, response: imagesSchema },
   'inspect:predict': { request: predictRequestSchema, response: predictionResultSchema },
   'inspect:activations': { request: inspectRequestSchema, response: activationsSchema },

@@ -52,6 +52,8 @@ export interface WorkbenchApi {
     branch(request: RequestOf<'runs:branch'>): Promise<ResponseOf<'runs:branch'>>
     evaluation(request: RequestOf<'runs:evaluation'>): Promise<ResponseOf<'runs:evaluation'>>
     cancelEvaluation(request: RequestOf<'runs:cancelEvaluation'>): Promise<ResponseOf<'runs:cancelEvaluation'>>
+    export(request: RequestOf<'runs:export'>): Promise<ResponseOf<'runs:export'>>
+    import(request: RequestOf<'runs:import'>): Promise<ResponseOf<'runs:import'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
   }
   inspect: {
@@ -127,6 +129,8 @@ export function createApi(transport: Transport): WorkbenchApi {
       branch: call('runs:branch'),
       evaluation: call('runs:evaluation'),
       cancelEvaluation: call('runs:cancelEvaluation'),
+      export: call('runs:export'),
+      import: call('runs:import'),
       onEvaluation: on('training:evaluation')
     },
     inspect: {

@@ -163,6 +163,15 @@ export class FakeRuns {
       this.cancelPending?.()
       return { ok: true }
     },
+    export: async ({ runId }) => {
+      this.find(runId)
+      return { files: [{ name: 'model.json', base64: btoa('{}') }, { name: 'weights.bin', base64: '' }] }
+    },
+    import: async () => {
+      const record = { ...this.records[0], id: 'imported-run', name: 'imported' }
+      this.records = [...this.records, record]
+      return record
+    },
     onEvaluation: (listener) => {
       this.evaluationListeners.add(listener)
       return () => {
