@@ -18,7 +18,7 @@ function encodeBase64(bytes: Uint8Array): string {
 export function useModelExchange(): {
   busy: Ref<boolean>
   exportModel(runId: string, label: string): Promise<void>
-  importModel(files: FileList | null): Promise<void>
+  importModel(files: readonly File[] | FileList | null): Promise<void>
 } {
   const api = useWorkbench()
   const alerts = useAlertsStore()
@@ -44,7 +44,7 @@ export function useModelExchange(): {
     }
   }
 
-  async function importModel(list: FileList | null): Promise<void> {
+  async function importModel(list: readonly File[] | FileList | null): Promise<void> {
     if (!list || list.length === 0) return
     busy.value = true
     try {
