@@ -4,8 +4,11 @@ import type { z } from 'zod'
 
 export type Envelope = { ok: true; value: unknown } | { ok: false; error: ErrorInfo }
 
-/** Largest request accepted on any channel, in bytes of JSON. */
-export const MAX_REQUEST_BYTES = 1_000_000
+/**
+ * Largest request accepted on any channel, in bytes of JSON: room for a trained model's weights
+ * sent as base64 by runs:import (each channel's schema caps its own fields further).
+ */
+export const MAX_REQUEST_BYTES = 64_000_000
 
 const isChannel = (c: unknown): c is RequestChannel => typeof c === 'string' && Object.hasOwn(requests, c)
 
