@@ -5,7 +5,8 @@ import type { WeightTensor } from '../shared/engine-protocol'
 /** PyTorch's defaults, so a network here learns like the same network there. */
 const LEAKY_RELU_SLOPE = 0.01
 const BATCH_NORM_MOMENTUM = 0.1
-const BATCH_NORM_EPSILON = 1e-5
+/** Batch norm's epsilon, as PyTorch's; shared with the per-layer forward pass of inspection. */
+export const BATCH_NORM_EPSILON = 1e-5
 
 type Tensor = tf.Tensor
 
@@ -35,9 +36,11 @@ export interface BuiltModel {
   dispose(): void
 }
 
-const pairOf = (s: Size): [number, number] => (Array.isArray(s) ? [s[0], s[1]] : [s, s])
+/** An integer or [height, width] size as a pair. */
+export const pairOf = (s: Size): [number, number] => (Array.isArray(s) ? [s[0], s[1]] : [s, s])
 
-function activate(x: Tensor, fn: Activation): Tensor {
+/** Applies one activation with PyTorch's defaults (leaky ReLU slope 0.01, ELU alpha 1). */
+export function activate(x: Tensor, fn: Activation): Tensor {
   switch (fn) {
     case 'relu':
       return tf.relu(x)

@@ -1,29 +1,8 @@
 import { tf } from '../tf'
-import type { Activation, Layer, ModelSpec, Size } from '../../shared/model/spec'
-import type { BuiltModel } from '../model'
+import type { Layer, ModelSpec } from '../../shared/model/spec'
+import { BATCH_NORM_EPSILON, activate, pairOf, type BuiltModel } from '../model'
 
-// The same constants and ops as model.ts, so every layer's output here equals the model's.
-const LEAKY_RELU_SLOPE = 0.01
-const BATCH_NORM_EPSILON = 1e-5
-
-const pairOf = (s: Size): [number, number] => (Array.isArray(s) ? [s[0], s[1]] : [s, s])
-
-function activate(x: tf.Tensor, fn: Activation): tf.Tensor {
-  switch (fn) {
-    case 'relu':
-      return tf.relu(x)
-    case 'tanh':
-      return tf.tanh(x)
-    case 'sigmoid':
-      return tf.sigmoid(x)
-    case 'leakyRelu':
-      return tf.leakyRelu(x, LEAKY_RELU_SLOPE)
-    case 'elu':
-      return tf.elu(x)
-    case 'linear':
-      return x
-  }
-}
+// Uses model.ts's ops and constants, so every layer's output here equals the model's.
 
 /** How many variables each layer owns, in the order buildModel creates them. */
 function variableCount(layer: Layer): number {
