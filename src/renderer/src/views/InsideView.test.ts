@@ -56,7 +56,7 @@ describe('Inside view', () => {
     // Dense layers are bar charts with one bar per unit (lenet's 84-unit layer is layer 6).
     const bars = wrapper.get('[data-testid=layer-6] [data-testid=vector-bars]')
     expect(bars.findAll('rect')).toHaveLength(84)
-    expect(bars.attributes('aria-label')).toMatch(/84 values from 0\.00 to 0\.99; the largest is unit 84/)
+    expect(bars.attributes('aria-label')).toMatch(/84 values from 0\.00 to 0\.99; the largest is unit 83/)
     await wrapper.get('[data-testid=layer-0] [data-testid=feature-map]').trigger('click')
     expect(wrapper.find('[data-testid=enlarged-map]').exists()).toBe(true)
     await wrapper.get('[data-testid=saliency-toggle]').setValue(true)

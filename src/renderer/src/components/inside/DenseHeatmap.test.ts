@@ -49,16 +49,16 @@ describe('dense layer heatmaps in the Filters section', () => {
     // Each heatmap has the diverging legend, from −absMax to +absMax.
     expect(first.findAll('.legend .mono').map((s) => s.text())).toEqual(['−0.20', '+0.20'])
 
-    // Hover row 2, column 3 of the 120 × 84 layer: input 3, unit 4, and its weight.
+    // Hover row 2, column 3 of the 120 × 84 layer: input 2, unit 3 (counted from 0), and its weight.
     const second = wrapper.get('[data-testid=dense-heatmap-6]')
     second.findComponent(ImageCanvas).vm.$emit('hover', { x: 3, y: 2 })
     await flushPromises()
     const weight = (Math.cos(2 * 84 + 3) * 0.2).toFixed(4)
-    expect(second.get('[data-testid=dense-heatmap-readout]').text()).toBe(`input 3, unit 4: weight ${weight}`)
+    expect(second.get('[data-testid=dense-heatmap-readout]').text()).toBe(`input 2, unit 3: weight ${weight}`)
     // On the averaged layer the readout names the block of inputs it covers.
     first.findComponent(ImageCanvas).vm.$emit('hover', { x: 0, y: 1 })
     await flushPromises()
-    expect(first.get('[data-testid=dense-heatmap-readout]').text()).toMatch(/^inputs 5–8, unit 1: mean weight /)
+    expect(first.get('[data-testid=dense-heatmap-readout]').text()).toMatch(/^inputs 4–7, unit 0: mean weight /)
     wrapper.unmount()
   })
 })
