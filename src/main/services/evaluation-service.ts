@@ -8,6 +8,10 @@ import type { DatasetResolver } from './training-service'
 import { evaluationSchema, type Evaluation } from '../../shared/contract/runs'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { writeFileAtomic } from './atomic-write'
+import { z } from 'zod'
+
+/** The engine's evaluation progress; a malformed one is left out rather than shown. */
+const evaluationProgressSchema = z.object({ done: z.number().int(), total: z.number().int() })
 
 const EVALUATION_FILE = 'evaluation.json'
 
@@ -83,22 +87,21 @@ export class EvaluationService {
   private async run(runId: string, source: DatasetSource | undefined, signal: AbortSignal): Promise<Evaluation> {
     const record = await this.runs.read(runId)
     const dataset = source ?? (await this.datasets.resolve(record.dataset))
-    const raw = await this.engine.call(
+    const evaluation = await this.engine.call(
       'evaluate',
       { runId, runDir: this.runs.dir(runId), dataset, seed: record.hyper.seed },
+      evaluationSchema,
       {
         signal,
         onProgress: (p) => {
-          const { done, total } = p as { done: number; total: number }
-          this.emit('training:evaluation', { runId, progress: { done, total } })
+          const progress = evaluationProgressSchema.safeParse(p)
+          if (progress.success) this.emit('training:evaluation', { runId, progress: progress.data })
         }
       }
     )
-    const parsed = evaluationSchema.safeParse(raw)
-    if (!parsed.success) throw new WorkbenchError('INTERNAL', 'The engine sent a malformed evaluation.')
     if (signal.aborted) throw new WorkbenchError('CANCELLED', 'The evaluation was cancelled.')
-    await writeFileAtomic(join(this.runs.dir(runId), EVALUATION_FILE), JSON.stringify(parsed.data))
-    this.emit('training:evaluation', { runId, evaluation: parsed.data })
-    return parsed.data
+    await writeFileAtomic(join(this.runs.dir(runId), EVALUATION_FILE), JSON.stringify(evaluation))
+    this.emit('training:evaluation', { runId, evaluation })
+    return evaluation
   }
 }
