@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createServices, type Services } from '../src/main/services/create-services'
-import { nodeEngineLauncher } from '../src/main/engine/node-launcher'
+import { createServices, type Services } from '../src/core/services/create-services'
+import { nodeEngineLauncher } from '../src/core/engine/node-launcher'
 
 export const ROOT = resolve(__dirname, '..')
 /** The engine entry as TypeScript: tests run the real engine process through tsx. */
@@ -30,7 +30,7 @@ export interface CliResult {
 
 /** Runs the real CLI entry (TypeScript through tsx) with `home` as its data folder. */
 export function runCli(home: string, args: string[], timeoutMs = 180_000): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/hosts/cli/main.ts'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, CNN_WORKBENCH_HOME: home, CNN_WORKBENCH_ENGINE: ENGINE_TS },

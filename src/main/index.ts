@@ -1,10 +1,10 @@
 import { app, BrowserWindow, session, shell } from 'electron'
 import { join } from 'node:path'
-import { createServices } from './services/create-services'
-import { createDispatcher } from './router'
+import { createServices } from '../core/services/create-services'
+import { createDispatcher } from '../core/router'
 import { registerIpcHandlers, webContentsSink } from './ipc/ipc-main-helper'
 import { utilityEngineLauncher } from './engine/utility-launcher'
-import { engineEntry } from './paths'
+import { engineEntry } from '../core/paths'
 import { version } from '../../package.json'
 
 const CSP =

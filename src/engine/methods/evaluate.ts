@@ -16,7 +16,7 @@ import {
   type Misclassified,
   type Prediction
 } from '../../shared/contract/runs'
-import type { SplitData } from '../../main/datasets/types'
+import type { SplitData } from '../../data/datasets/types'
 
 /** Test images per forward pass: bounded so memory stays flat on CIFAR-sized splits. */
 const EVAL_BATCH_SIZE = 500
