@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BuiltModel } from '../model'
-import { MODEL_DIR, modelFromCheckpoint, readCheckpoint } from '../checkpoint'
+import { modelFromCheckpoint } from '../checkpoint'
+import { MODEL_DIR, readCheckpoint } from '../../data/runs/checkpoint'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { WeightTensor } from '../../shared/engine-protocol'
 
