@@ -47,3 +47,18 @@ for (const size of SIZES) {
     })
   })
 }
+
+test('serves the favicon the page links to: no 404 on load', async ({ page }) => {
+  const missing: string[] = []
+  page.on('response', (r) => {
+    if (r.status() === 404) missing.push(r.url())
+  })
+  await page.goto(process.env.E2E_URL ?? '')
+  await expect(page.getByTestId('total-params')).toContainText('106,154')
+  const href = await page.locator('link[rel=icon]').getAttribute('href')
+  expect(href).toBeTruthy()
+  const icon = await page.request.get(new URL(href ?? '', page.url()).toString())
+  expect(icon.status()).toBe(200)
+  expect(icon.headers()['content-type']).toContain('image/svg+xml')
+  expect(missing).toEqual([])
+})

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { mountApp } from './testing/mount-app'
 
@@ -68,5 +68,27 @@ describe('keyboard: one tab stop per group, arrows inside', () => {
     await pytorch.trigger('keydown', { key: 'ArrowRight' })
     await flushPromises()
     expect(byId(wrapper, 'export-keras').attributes('aria-checked')).toBe('true')
+  })
+})
+
+describe('the drawing pad', () => {
+  it('takes focus, draws with arrows and Space, says why a digit cannot be typed, and asks for a readback-friendly canvas', async () => {
+    const getContext = vi.spyOn(HTMLCanvasElement.prototype, 'getContext')
+    const wrapper = await setup()
+    await byId(wrapper, 'tab-inside').trigger('click')
+    await flushPromises()
+    const pad = byId(wrapper, 'drawing-pad')
+    expect(pad.attributes('tabindex')).toBe('0')
+    expect(byId(wrapper, 'pad-keys').text()).toContain("can't be typed")
+    await pad.trigger('focus')
+    await pad.trigger('keydown', { key: ' ' })
+    await pad.trigger('keydown', { key: 'ArrowRight' })
+    await pad.trigger('keydown', { key: 'ArrowDown' })
+    await flushPromises()
+    expect(byId(wrapper, 'undo-stroke').attributes('disabled')).toBeUndefined()
+    const padCalls = getContext.mock.calls.filter((_, i) => getContext.mock.contexts[i] === pad.element)
+    expect(padCalls.length).toBeGreaterThan(0)
+    for (const call of padCalls) expect(call[1]).toEqual({ willReadFrequently: true })
+    getContext.mockRestore()
   })
 })
