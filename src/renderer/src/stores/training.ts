@@ -20,10 +20,19 @@ import { useEngineStore } from './engine'
 
 /** Progress events are applied together at most this often: charts redraw ~10 times a second. */
 export const PROGRESS_FLUSH_MS = 100
-/** Smoothing of the batch-loss curve (0: none, close to 1: heavy). */
+/** Smoothing of the batch loss and accuracy curves (0: none, close to 1: heavy). */
 const LOSS_EMA_BETA = 0.9
 
 export type RunPhase = RunStatus | 'idle'
+
+/** One validation measurement on the charts; x in epochs, as the batch curves. */
+export interface ValidationPoint {
+  x: number
+  loss: number
+  accuracy: number
+  /** True for a mid-epoch check on a sample of the split; false for the full split at an epoch's end. */
+  sample: boolean
+}
 
 /** Epochs in a row that validation loss must rise (while training loss falls) to warn of overfitting. */
 export const OVERFIT_EPOCHS = 2
@@ -60,8 +69,15 @@ export const useTrainingStore = defineStore('training', () => {
   const request = shallowRef<TrainingStart | null>(null)
   const progress = shallowRef<ProgressEvent | null>(null)
   const epochs = shallowRef<EpochEvent[]>([])
+  // Batch curves: x is the epoch, fractional within it (1.5: half-way through epoch 2).
   const lossRaw = shallowRef<Point[]>([])
   const lossSmoothed = shallowRef<Point[]>([])
+  const accuracySmoothed = shallowRef<Point[]>([])
+  /** Validation checks inside epochs (long epochs only), on a sample of the split. */
+  const midEpochChecks = shallowRef<ValidationPoint[]>([])
+  /** Batches trained and batch losses received: the engine samples about ten a second. */
+  const batchesTrained = ref(0)
+  const batchesSampled = ref(0)
   const test = shallowRef<TestMetrics | null>(null)
   const error = shallowRef<ErrorInfo | null>(null)
   /** Why the run ended early on its own (early stopping). */
@@ -74,6 +90,7 @@ export const useTrainingStore = defineStore('training', () => {
   let flushTimer: ReturnType<typeof setTimeout> | null = null
   let awaitingRunId = false
   let ema = new Ema(LOSS_EMA_BETA)
+  let accuracyEma = new Ema(LOSS_EMA_BETA)
   // The contract does not fix whether epochs count from 0 or 1; an epoch 0 settles it.
   let zeroBasedEpochs = false
 
@@ -115,6 +132,22 @@ export const useTrainingStore = defineStore('training', () => {
     return epochIndex * p.batchesPerEpoch + p.batch
   }
 
+  /** Where a batch falls in epochs, counted from the start: batch 30 of 60 in epoch 2 is 1.5. */
+  function epochPosition(p: ProgressEvent): number {
+    return p.batchesPerEpoch > 0 ? stepOf(p) / p.batchesPerEpoch : 0
+  }
+
+  /** Validation points for the charts: mid-epoch checks and every finished epoch, by position. */
+  const validationPoints = computed<ValidationPoint[]>(() => {
+    const offset = zeroBasedEpochs || epochs.value.some((e) => e.epoch === 0) ? 1 : 0
+    const ends = epochs.value.flatMap((e) =>
+      e.valLoss === null || e.valAccuracy === null
+        ? []
+        : [{ x: e.epoch + offset, loss: e.valLoss, accuracy: e.valAccuracy, sample: false }]
+    )
+    return [...midEpochChecks.value, ...ends].sort((a, b) => a.x - b.x)
+  })
+
   function flush(): void {
     if (flushTimer !== null) {
       clearTimeout(flushTimer)
@@ -126,13 +159,23 @@ export const useTrainingStore = defineStore('training', () => {
     // New arrays each flush: watchers compare by identity, and charts get immutable snapshots.
     const raw = [...lossRaw.value]
     const smooth = [...lossSmoothed.value]
+    const accuracy = [...accuracySmoothed.value]
+    const checks: ValidationPoint[] = []
     for (const p of batch) {
-      const x = stepOf(p)
+      const x = epochPosition(p)
       raw.push({ x, y: p.loss })
       smooth.push({ x, y: ema.push(p.loss) })
+      accuracy.push({ x, y: accuracyEma.push(p.accuracy) })
+      if (p.valLoss !== undefined && p.valAccuracy !== undefined && p.batch < p.batchesPerEpoch) {
+        checks.push({ x, loss: p.valLoss, accuracy: p.valAccuracy, sample: true })
+      }
     }
     lossRaw.value = decimate(raw)
     lossSmoothed.value = decimate(smooth)
+    accuracySmoothed.value = decimate(accuracy)
+    if (checks.length > 0) midEpochChecks.value = [...midEpochChecks.value, ...checks]
+    batchesSampled.value += batch.length
+    batchesTrained.value = Math.max(batchesTrained.value, stepOf(batch[batch.length - 1]))
     progress.value = batch[batch.length - 1]
     if (status.value === 'starting') status.value = 'running'
   }
@@ -184,7 +227,12 @@ export const useTrainingStore = defineStore('training', () => {
     flushTimer = null
     pending = []
     ema = new Ema(LOSS_EMA_BETA)
+    accuracyEma = new Ema(LOSS_EMA_BETA)
     zeroBasedEpochs = false
+    accuracySmoothed.value = []
+    midEpochChecks.value = []
+    batchesTrained.value = 0
+    batchesSampled.value = 0
     runId.value = null
     progress.value = null
     epochs.value = []
@@ -314,6 +362,10 @@ export const useTrainingStore = defineStore('training', () => {
     epochs,
     lossRaw,
     lossSmoothed,
+    accuracySmoothed,
+    validationPoints,
+    batchesTrained,
+    batchesSampled,
     test,
     error,
     note,
