@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { crashableEngine, realServices, tempDir } from '../../../test/helpers'
 import { getPreset } from '../../shared/model/presets'
 import { hyperSchema } from '../../shared/hyper'
-import { readCheckpoint } from '../../data/runs/checkpoint'
+import { readCheckpoint } from '../../data/runs/run-folder'
 import type { EventOf } from '../../shared/contract/api'
 
 const POLL_MS = 20
