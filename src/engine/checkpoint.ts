@@ -1,7 +1,7 @@
 import { tf } from './tf'
 import { buildModel, type BuiltModel } from './model'
 import { WorkbenchError } from '../shared/contract/errors'
-import type { Checkpoint } from '../data/runs/checkpoint'
+import type { Checkpoint } from '../data/runs/run-folder'
 
 /** Numbers the models built from checkpoints: variable names must be unique in the engine. */
 let modelsBuilt = 0

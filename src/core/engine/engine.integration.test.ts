@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { EngineSupervisor } from './supervisor'
-import { nodeEngineLauncher } from './node-launcher'
 import { DatasetRegistry } from '../../data/datasets/registry'
 import { getPreset } from '../../shared/model/presets'
 import { hyperSchema } from '../../shared/hyper'
 import type { FromEngine } from '../../shared/engine-protocol'
-import { ENGINE_TS, tempDir } from '../../../test/helpers'
+import { crashableEngine, tempDir } from '../../../test/helpers'
 
 // The engine process driven through its real message protocol, on a small MNIST subset.
 describe('engine process', () => {
   const tmp = tempDir()
-  const supervisor = new EngineSupervisor(nodeEngineLauncher(ENGINE_TS))
+  const engine = crashableEngine()
+  const supervisor = new EngineSupervisor(engine.launcher)
   afterEach(async () => {
     await supervisor.stop()
   })
@@ -91,7 +91,7 @@ describe('engine process', () => {
       job: { runId: 'int4', spec: getPreset('lenet').spec, hyper: hyperSchema.parse({ epochs: 3 }), dataset }
     })
     await firstProgress
-    supervisor.killForTest()
+    engine.crash()
     expect(await crashed).toMatch(/stopped unexpectedly/)
     expect(supervisor.status().state).toBe('crashed')
     await supervisor.ensureStarted()

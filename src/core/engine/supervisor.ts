@@ -205,9 +205,4 @@ export class EngineSupervisor {
     await this.ensureStarted()
     return this.status()
   }
-
-  /** Kills the engine as a crash would (tests and the "engine died" path use it). */
-  killForTest(): void {
-    this.handle?.kill()
-  }
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { EventSink, Handlers } from '../../shared/contract/api'
+import type { AppInfo } from '../../shared/contract/types'
 import { EngineSupervisor, type EngineLauncher } from '../engine/supervisor'
 import { RunStore } from '../../data/runs/run-store'
 import { TrainingService } from './training-service'
@@ -15,7 +16,8 @@ export interface ServiceOptions {
   /** The app's data folder: datasets/ and runs/ live under it. */
   dataDir: string
   launcher: EngineLauncher
-  host: 'electron' | 'web'
+  /** Which host serves the services; app:info reports it. */
+  host: AppInfo['host']
   version: string
 }
 
@@ -24,7 +26,8 @@ export interface Services {
   engine: EngineSupervisor
   runs: RunStore
   datasets: DatasetRegistry
-  data: DatasetService
+  /** Serves the dataset explorer and import: inspect, samples, stats, import, download. */
+  datasetService: DatasetService
   training: TrainingService
   evaluations: EvaluationService
   inspect: InspectService
@@ -42,23 +45,23 @@ export function createServices(opts: ServiceOptions): Services {
   engine.onStatus((s) => emit('engine:status', s))
   const runs = new RunStore(join(opts.dataDir, 'runs'))
   const datasets = new DatasetRegistry({ dataDir: opts.dataDir })
-  const data = new DatasetService({ registry: datasets, emit })
+  const datasetService = new DatasetService({ registry: datasets, emit })
   const evaluations = new EvaluationService(engine, runs, datasets, emit)
   const training = new TrainingService(engine, runs, datasets, emit, (id, source) =>
     evaluations.afterTraining(id, source)
   )
   const inspect = new InspectService(engine, runs, datasets, emit)
-  const library = new RunsService(runs, evaluations, datasets, () => training.activeRunId)
+  const runsService = new RunsService(runs, evaluations, datasets, () => training.activeRunId)
   const handlers: Handlers = {
     'app:info': async () => ({ version: opts.version, host: opts.host, dataDir: opts.dataDir }),
     'datasets:list': () => datasets.list(),
-    'datasets:inspect': (req) => data.inspect(req.name),
-    'datasets:samples': (req) => data.samples(req),
-    'datasets:stats': (req) => data.getStats(req.name),
-    'datasets:import': (req) => data.importPath(req.path, req.name, req),
-    'datasets:probe': (req) => data.probe(req.path),
-    'datasets:download': (req) => data.download(req.name),
-    'datasets:cancel': (req) => data.cancel(req.name),
+    'datasets:inspect': (req) => datasetService.inspect(req.name),
+    'datasets:samples': (req) => datasetService.samples(req),
+    'datasets:stats': (req) => datasetService.getStats(req.name),
+    'datasets:import': (req) => datasetService.importPath(req.path, req.name, req),
+    'datasets:probe': (req) => datasetService.probe(req.path),
+    'datasets:download': (req) => datasetService.download(req.name),
+    'datasets:cancel': (req) => datasetService.cancel(req.name),
     'presets:list': async () => PRESETS.map((p) => ({ id: p.id, title: p.title, note: p.note, spec: p.spec })),
     'engine:status': async () => engine.status(),
     'engine:restart': () => engine.restart(),
@@ -69,11 +72,11 @@ export function createServices(opts: ServiceOptions): Services {
     'runs:resume': (req) => training.resumeRun(req.runId),
     'runs:branch': (req) => training.branchRun(req),
     'runs:list': () => runs.list(),
-    'runs:get': (req) => library.get(req.runId),
-    'runs:rename': (req) => library.rename(req.runId, req.name),
-    'runs:notes': (req) => library.notes(req.runId, req.notes),
-    'runs:delete': (req) => library.delete(req.runId),
-    'runs:restore': (req) => library.restore(req.runId),
+    'runs:get': (req) => runsService.get(req.runId),
+    'runs:rename': (req) => runsService.rename(req.runId, req.name),
+    'runs:notes': (req) => runsService.notes(req.runId, req.notes),
+    'runs:delete': (req) => runsService.delete(req.runId),
+    'runs:restore': (req) => runsService.restore(req.runId),
     'runs:evaluation': (req) => evaluations.get(req.runId),
     'runs:cancelEvaluation': async (req) => {
       evaluations.cancel(req.runId)
@@ -91,7 +94,7 @@ export function createServices(opts: ServiceOptions): Services {
       }
     },
     'runs:import': (req) => importTrainedFiles(runs, req.files),
-    'datasets:images': (req) => library.images(req),
+    'datasets:images': (req) => runsService.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),
     'inspect:saliency': (req) => inspect.saliency(req),
@@ -104,7 +107,7 @@ export function createServices(opts: ServiceOptions): Services {
     engine,
     runs,
     datasets,
-    data,
+    datasetService,
     training,
     evaluations,
     inspect,

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { EngineSupervisor } from '../engine/supervisor'
 import type { RunStore } from '../../data/runs/run-store'
 import type { EventSink } from '../../shared/contract/api'
@@ -7,9 +5,7 @@ import type { DatasetSource } from '../../data/datasets/types'
 import type { DatasetResolver } from './training-service'
 import { evaluationSchema, type Evaluation } from '../../shared/contract/runs'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
-import { writeFileAtomic } from '../../data/atomic-write'
-
-const EVALUATION_FILE = 'evaluation.json'
+import { readEvaluationJson, writeEvaluation } from '../../data/runs/run-folder'
 
 /**
  * Evaluates finished runs on their test split in the engine and keeps the result in
@@ -27,18 +23,8 @@ export class EvaluationService {
 
   /** The stored evaluation of a run, or null when there is none yet. */
   async read(runId: string): Promise<Evaluation | null> {
-    let text: string
-    try {
-      text = await readFile(join(this.runs.dir(runId), EVALUATION_FILE), 'utf8')
-    } catch {
-      return null
-    }
-    try {
-      const parsed = evaluationSchema.safeParse(JSON.parse(text))
-      return parsed.success ? parsed.data : null
-    } catch {
-      return null
-    }
+    const parsed = evaluationSchema.safeParse(await readEvaluationJson(this.runs.dir(runId)))
+    return parsed.success ? parsed.data : null
   }
 
   /** The stored evaluation, or a new one from the run's checkpoint when there is none. */
@@ -97,7 +83,7 @@ export class EvaluationService {
     const parsed = evaluationSchema.safeParse(raw)
     if (!parsed.success) throw new WorkbenchError('INTERNAL', 'The engine sent a malformed evaluation.')
     if (signal.aborted) throw new WorkbenchError('CANCELLED', 'The evaluation was cancelled.')
-    await writeFileAtomic(join(this.runs.dir(runId), EVALUATION_FILE), JSON.stringify(parsed.data))
+    await writeEvaluation(this.runs.dir(runId), parsed.data)
     this.emit('training:evaluation', { runId, evaluation: parsed.data })
     return parsed.data
   }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import type { EngineSupervisor } from '../engine/supervisor'
 import type { RunStore } from '../../data/runs/run-store'
@@ -7,7 +5,8 @@ import type { EventSink, ParsedRequestOf, ResponseOf } from '../../shared/contra
 import type { DatasetSource } from '../../data/datasets/types'
 import type { DatasetResolver } from './training-service'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
-import { runRecordSchema, type RunRecord } from '../../shared/contract/types'
+import type { RunRecord } from '../../shared/contract/types'
+import { RUN_FILE, readRunRecord } from '../../data/runs/run-folder'
 import { embedResultSchema, type EmbedEvent, type EmbedResult } from '../../shared/contract/inspect'
 
 /** Embeddings that may run at once (two maps side by side). */
@@ -18,15 +17,11 @@ export type EmbedSettings = Omit<ParsedRequestOf<'inspect:embed'>, 'runId'>
 
 /** Reads `<runDir>/run.json`: which dataset and spec a run folder holds. */
 export async function readRunFolder(runDir: string): Promise<RunRecord> {
-  let text: string
-  try {
-    text = await readFile(join(runDir, 'run.json'), 'utf8')
-  } catch {
-    throw new WorkbenchError('NOT_FOUND', `${runDir} is not a run folder (it has no run.json). Give the folder of a run under <data folder>/runs/.`)
+  const record = await readRunRecord(runDir)
+  if (!record) {
+    throw new WorkbenchError('NOT_FOUND', `${runDir} is not a run folder (it has no ${RUN_FILE}). Give the folder of a run under <data folder>/runs/.`)
   }
-  const parsed = runRecordSchema.safeParse(JSON.parse(text))
-  if (!parsed.success) throw new WorkbenchError('IO_ERROR', `The run file ${join(runDir, 'run.json')} is damaged.`)
-  return parsed.data
+  return record
 }
 
 /**

@@ -12,6 +12,7 @@ import { expectedWeightShapes } from '../../shared/model/weight-shapes'
 import type { WeightTensor } from '../../shared/engine-protocol'
 import { writeFileAtomic } from '../../data/atomic-write'
 import { RunStore } from '../../data/runs/run-store'
+import { CHECKPOINT_FILE, WEIGHTS_FILE, checkpointDir } from '../../data/runs/run-folder'
 
 /** Format tag of an exported trained model (model.json next to weights.bin). */
 export const TRAINED_FORMAT = 'cnn-workbench.trained/1'
@@ -22,7 +23,6 @@ export const MAX_TRAINED_JSON_BYTES = 4_000_000
 /** Largest weights.bin accepted (64 M float32 values, far beyond any model the app trains). */
 export const MAX_TRAINED_WEIGHTS_BYTES = 256 * 1024 * 1024
 const BYTES_PER_FLOAT32 = 4
-const CHECKPOINT_DIR = 'model'
 
 const manifestEntrySchema = z.object({
   name: z.string().min(1).max(500),
@@ -76,8 +76,8 @@ const bad = (file: string, field: string, why: string): WorkbenchError =>
  */
 export async function buildTrainedFiles(store: RunStore, runId: string, classes: string[]): Promise<TrainedFiles> {
   const record = await store.read(runId)
-  const dir = join(store.dir(runId), CHECKPOINT_DIR)
-  const ckptJson = join(dir, 'model.json')
+  const dir = await checkpointDir(store.dir(runId))
+  const ckptJson = join(dir, CHECKPOINT_FILE)
   let text: string
   try {
     text = await readFile(ckptJson, 'utf8')
@@ -93,7 +93,7 @@ export async function buildTrainedFiles(store: RunStore, runId: string, classes:
   } catch {
     throw bad(ckptJson, '', 'not valid JSON; the checkpoint is damaged. Train the run again.')
   }
-  const weightsBin = await readCapped(join(dir, TRAINED_WEIGHTS_FILE), MAX_TRAINED_WEIGHTS_BYTES)
+  const weightsBin = await readCapped(join(dir, WEIGHTS_FILE), MAX_TRAINED_WEIGHTS_BYTES)
   const spec = parseModelFile(ckpt.spec)
   const epochsDone = typeof ckpt.epoch === 'number' ? ckpt.epoch : record.epochsDone
   const body = {
@@ -221,7 +221,7 @@ export function parseTrainedFiles(modelJson: string, weightsBin: Uint8Array, sou
 export async function importTrainedModel(store: RunStore, dir: string): Promise<RunRecord> {
   const jsonPath = join(dir, TRAINED_MODEL_FILE)
   const modelJson = (await readCapped(jsonPath, MAX_TRAINED_JSON_BYTES)).toString('utf8')
-  const weightsBin = await readCapped(join(dir, TRAINED_WEIGHTS_FILE), MAX_TRAINED_WEIGHTS_BYTES)
+  const weightsBin = await readCapped(join(dir, WEIGHTS_FILE), MAX_TRAINED_WEIGHTS_BYTES)
   return addImportedRun(store, parseTrainedFiles(modelJson, weightsBin, jsonPath))
 }
 

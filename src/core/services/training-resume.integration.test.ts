@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { realServices, tempDir } from '../../../test/helpers'
+import { crashableEngine, realServices, tempDir } from '../../../test/helpers'
 import { getPreset } from '../../shared/model/presets'
 import { hyperSchema } from '../../shared/hyper'
-import { readCheckpoint } from '../../data/runs/checkpoint'
+import { readCheckpoint } from '../../data/runs/run-folder'
 import type { EventOf } from '../../shared/contract/api'
 
 const POLL_MS = 20
@@ -22,7 +22,8 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 120_00
 // then the run is resumed from that checkpoint with its optimizer state and trained to the end.
 describe('resume after the engine was killed', () => {
   const tmp = tempDir()
-  const services = realServices(tmp.dir)
+  const engine = crashableEngine()
+  const services = realServices(tmp.dir, engine.launcher)
   afterAll(async () => {
     await services.engine.stop()
     tmp.cleanup()
@@ -39,7 +40,7 @@ describe('resume after the engine was killed', () => {
     const { runId } = await services.training.start({ spec: getPreset('lenet').spec, dataset: 'mnist', hyper })
     const dir = services.runs.dir(runId)
     await until(async () => (await services.runs.read(runId)).epochsDone >= 1)
-    services.engine.killForTest()
+    engine.crash()
     await until(() => statuses.some((s) => s.status === 'failed'))
     await services.training.whenIdle()
     const crashed = await services.runs.read(runId)

@@ -3,8 +3,7 @@ import type { RunStore } from '../../data/runs/run-store'
 import type { EventSink } from '../../shared/contract/api'
 import type { RunBranch, RunRecord, TrainingStart } from '../../shared/contract/types'
 import type { FromEngine, TrainJob } from '../../shared/engine-protocol'
-import { cp, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyCheckpoint, readCheckpointEpoch } from '../../data/runs/run-folder'
 import type { DatasetSource } from '../../data/datasets/types'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { summarizeModel } from '../../shared/model/shape-inference'
@@ -156,7 +155,7 @@ export class TrainingService {
     try {
       const metrics = (await this.runs.readMetrics(parent.id)).filter((m) => m.epoch <= epoch)
       for (const m of metrics) await this.runs.appendMetrics(id, m)
-      await cp(join(this.runs.dir(parent.id), 'model'), join(this.runs.dir(id), 'model'), { recursive: true })
+      await copyCheckpoint(this.runs.dir(parent.id), this.runs.dir(id))
     } catch (err) {
       throw new WorkbenchError('IO_ERROR', `Cannot copy run ${parent.id} into its branch ${id}: ${toErrorInfo(err).message}`)
     }
@@ -165,13 +164,7 @@ export class TrainingService {
 
   /** The epoch of a run's checkpoint, or null when it has none. */
   private async checkpointEpoch(runId: string): Promise<number | null> {
-    try {
-      const text = await readFile(join(this.runs.dir(runId), 'model', 'model.json'), 'utf8')
-      const epoch = (JSON.parse(text) as { epoch?: unknown }).epoch
-      return typeof epoch === 'number' && Number.isInteger(epoch) && epoch > 0 ? epoch : null
-    } catch {
-      return null
-    }
+    return readCheckpointEpoch(this.runs.dir(runId))
   }
 
   private async launch(job: TrainJob): Promise<void> {

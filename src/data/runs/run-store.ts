@@ -1,21 +1,26 @@
-import { appendFile, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runRecordSchema, type EpochMetrics, type RunRecord } from '../../shared/contract/types'
+import type { EpochMetrics, RunRecord } from '../../shared/contract/types'
 import { WorkbenchError } from '../../shared/contract/errors'
-import { serializeModel } from '../../shared/model/model-file'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { WeightTensor } from '../../shared/engine-protocol'
-import { writeFileAtomic } from '../atomic-write'
 import { writeFilterSnapshot } from './filter-snapshots'
+import {
+  appendMetrics,
+  ioError,
+  readMetrics,
+  readRunRecord,
+  runRecordPath,
+  writeCheckpoint,
+  writeMetrics,
+  writeRunRecord
+} from './run-folder'
 
-const RUN_FILE = 'run.json'
-const METRICS_FILE = 'metrics.jsonl'
-const MODEL_DIR = 'model'
 const TRASH_DIR = '.trash'
 /** How long a deleted run can be restored; older ones are removed at the next delete. */
 export const TRASH_KEEP_MS = 7 * 24 * 60 * 60 * 1000
 
-/** Run folders on disk: `runs/<id>/run.json`, `metrics.jsonl` and `model/`. */
+/** The run folders under one root, by id: create, list, trash and restore; run-folder.ts knows each folder's files. */
 export class RunStore {
   constructor(readonly root: string) {}
 
@@ -33,30 +38,24 @@ export class RunStore {
     const dir = this.dir(record.id)
     try {
       await mkdir(dir, { recursive: true })
-      await writeFileAtomic(join(dir, RUN_FILE), JSON.stringify(record, null, 2))
+      await writeRunRecord(dir, record)
     } catch (err) {
       throw ioError(`Cannot create the run folder ${dir}`, err)
     }
   }
 
   async read(id: string): Promise<RunRecord> {
-    let text: string
-    try {
-      text = await readFile(join(this.dir(id), RUN_FILE), 'utf8')
-    } catch {
-      throw new WorkbenchError('NOT_FOUND', `No run ${id} in ${this.root}.`)
-    }
-    const parsed = runRecordSchema.safeParse(JSON.parse(text))
-    if (!parsed.success) throw new WorkbenchError('IO_ERROR', `The run file of ${id} is damaged.`)
-    return parsed.data
+    const record = await readRunRecord(this.dir(id))
+    if (!record) throw new WorkbenchError('NOT_FOUND', `No run ${id} in ${this.root}.`)
+    return record
   }
 
   async update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
     const next = { ...(await this.read(id)), ...patch }
     try {
-      await writeFileAtomic(join(this.dir(id), RUN_FILE), JSON.stringify(next, null, 2))
+      await writeRunRecord(this.dir(id), next)
     } catch (err) {
-      throw ioError(`Cannot update ${join(this.dir(id), RUN_FILE)}`, err)
+      throw ioError(`Cannot update ${runRecordPath(this.dir(id))}`, err)
     }
     return next
   }
@@ -64,7 +63,7 @@ export class RunStore {
   /** Appends one epoch's metrics as one JSON line. */
   async appendMetrics(id: string, metrics: EpochMetrics): Promise<void> {
     try {
-      await appendFile(join(this.dir(id), METRICS_FILE), JSON.stringify(metrics) + '\n')
+      await appendMetrics(this.dir(id), metrics)
     } catch (err) {
       throw ioError(`Cannot write the metrics of run ${id}`, err)
     }
@@ -74,29 +73,14 @@ export class RunStore {
   async truncateMetrics(id: string, epoch: number): Promise<void> {
     const kept = (await this.readMetrics(id)).filter((m) => m.epoch <= epoch)
     try {
-      await writeFileAtomic(join(this.dir(id), METRICS_FILE), kept.map((m) => JSON.stringify(m) + '\n').join(''))
+      await writeMetrics(this.dir(id), kept)
     } catch (err) {
       throw ioError(`Cannot write the metrics of run ${id}`, err)
     }
   }
 
   async readMetrics(id: string): Promise<EpochMetrics[]> {
-    try {
-      const text = await readFile(join(this.dir(id), METRICS_FILE), 'utf8')
-      // A line cut by a crash mid-write is skipped; every complete line is kept.
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as EpochMetrics]
-          } catch {
-            return []
-          }
-        })
-    } catch {
-      return []
-    }
+    return readMetrics(this.dir(id))
   }
 
   /**
@@ -111,37 +95,9 @@ export class RunStore {
     /** The optimizer's state, kept in optimizer.bin so a resumed run steps on as before. */
     optimizer: WeightTensor[] = []
   ): Promise<void> {
-    const dir = this.dir(id)
-    const next = join(dir, `${MODEL_DIR}.next`)
-    const final = join(dir, MODEL_DIR)
-    const old = join(dir, `${MODEL_DIR}.old`)
     try {
-      await rm(next, { recursive: true, force: true })
-      await mkdir(next, { recursive: true })
-      const packed = packTensors(weights)
-      await writeFileAtomic(join(next, 'weights.bin'), packed.bin)
-      const state = packTensors(optimizer)
-      if (optimizer.length > 0) await writeFileAtomic(join(next, 'optimizer.bin'), state.bin)
-      await writeFileAtomic(
-        join(next, 'model.json'),
-        JSON.stringify(
-          {
-            format: 'cnn-workbench.checkpoint/1',
-            epoch,
-            spec: JSON.parse(serializeModel(spec)),
-            weightsManifest: [{ paths: ['weights.bin'], weights: packed.manifest }],
-            ...(optimizer.length > 0 ? { optimizerManifest: [{ paths: ['optimizer.bin'], weights: state.manifest }] } : {})
-          },
-          null,
-          2
-        )
-      )
-      await rm(old, { recursive: true, force: true })
-      await rename(final, old).catch(() => undefined)
-      await rename(next, final)
-      await rm(old, { recursive: true, force: true })
+      await writeCheckpoint(this.dir(id), spec, weights, epoch, optimizer)
     } catch (err) {
-      await rm(next, { recursive: true, force: true }).catch(() => undefined)
       throw ioError(`Cannot save the checkpoint of run ${id}; the previous one is kept`, err)
     }
   }
@@ -212,29 +168,4 @@ export class RunStore {
       .filter((r): r is RunRecord => r !== null)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
   }
-}
-
-function ioError(what: string, err: unknown): WorkbenchError {
-  const code = (err as NodeJS.ErrnoException)?.code
-  const hint =
-    code === 'ENOSPC'
-      ? 'The disk is full: free some space and try again.'
-      : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
-        ? 'The folder is read-only: choose a writable data folder.'
-        : 'Check that the data folder exists and is writable.'
-  return new WorkbenchError('IO_ERROR', `${what}: ${code ?? String(err)}. ${hint}`)
-}
-
-/** Float32 tensors back to back in one buffer, with their tfjs manifest entries. */
-function packTensors(tensors: WeightTensor[]): {
-  bin: Uint8Array
-  manifest: Array<{ name: string; shape: number[]; dtype: 'float32' }>
-} {
-  const bin = new Uint8Array(tensors.reduce((a, w) => a + w.data.byteLength, 0))
-  let offset = 0
-  for (const w of tensors) {
-    bin.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), offset)
-    offset += w.data.byteLength
-  }
-  return { bin, manifest: tensors.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })) }
 }

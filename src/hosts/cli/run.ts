@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     (services = createServices({
       dataDir: defaultDataDir(),
       launcher: nodeEngineLauncher(process.env.CNN_WORKBENCH_ENGINE || engineEntry(__dirname)),
-      host: 'web',
+      host: 'cli',
       version
     }))
   try {

@@ -106,7 +106,7 @@ export async function runDataset(
     const request = importRequest(target, values)
     const s = services()
     s.setSink(progressSink(out))
-    const info = await s.data.importPath(request.path, request.name, request)
+    const info = await s.datasetService.importPath(request.path, request.name, request)
     out.event({ event: 'imported', ...info })
     const skipped = info.skippedFiles
       ? ` Skipped ${info.skippedFiles} file${info.skippedFiles === 1 ? '' : 's'} that are not PNG or JPEG.`
@@ -125,7 +125,7 @@ export async function runDataset(
     s.setSink(sink)
     const data = mirror
       ? new DatasetService({ registry: s.datasets, emit: sink, downloads: mirrored(mirror) })
-      : s.data
+      : s.datasetService
     const info = await data.download(target)
     out.event({ event: 'downloaded', ...info })
     out.text(
@@ -134,7 +134,7 @@ export async function runDataset(
     )
     return
   }
-  const info = await services().data.inspect(target)
+  const info = await services().datasetService.inspect(target)
   out.event(info as unknown as Record<string, unknown>)
   out.text(`${info.name}: ${info.shape.join(' × ')}, ${info.classes.length} classes`)
   for (const split of ['train', 'test'] as const) {
