@@ -17,6 +17,7 @@ import { useWorkbench } from '../api/workbench'
 import { decimate, Ema, type Point } from '../charts/series'
 import { useAlertsStore } from './alerts'
 import { useEngineStore } from './engine'
+import { LAST_RUN_KEY, recall, remember } from './remembered'
 
 /** Progress events are applied together at most this often: charts redraw ~10 times a second. */
 export const PROGRESS_FLUSH_MS = 100
@@ -84,6 +85,8 @@ export const useTrainingStore = defineStore('training', () => {
   const note = ref<string | null>(null)
   const backend = ref<BackendName | null>(null)
   const params = ref<number | null>(null)
+  /** The dashboard shows the last run of an earlier session (restored after a reload). */
+  const restored = ref(false)
 
   let unsubscribers: Array<() => void> = []
   let pending: ProgressEvent[] = []
@@ -99,6 +102,8 @@ export const useTrainingStore = defineStore('training', () => {
   )
   const pausing = ref(false)
 
+  const epochOffset = (): number => (epochs.value.some((e) => e.epoch === 0) ? 1 : 0)
+
   const overfitting = computed(() =>
     detectOverfitting([...epochs.value].sort((a, b) => a.epoch - b.epoch))
   )
@@ -107,13 +112,15 @@ export const useTrainingStore = defineStore('training', () => {
   /** The epoch in progress, counted from 1 for display. */
   const epoch = computed(() => {
     const p = progress.value
-    if (!p) return 0
+    // No batch seen yet (a restored or resumed run): the epochs it has finished.
+    if (!p) return epochs.value.reduce((n, e) => Math.max(n, e.epoch + epochOffset()), 0)
     return Math.min(p.epoch + (zeroBasedEpochs ? 1 : 0), p.epochs)
   })
   /** Overall progress in percent, 0 to 100. */
   const percent = computed(() => {
     if (status.value === 'completed') return 100
     const p = progress.value
+    if (!p && totalEpochs.value > 0) return Math.min(100, (epoch.value / totalEpochs.value) * 100)
     if (!p || p.epochs <= 0 || p.batchesPerEpoch <= 0) return 0
     const done = (epoch.value - 1) * p.batchesPerEpoch + Math.min(p.batch, p.batchesPerEpoch)
     return Math.max(0, Math.min(100, (done / (p.epochs * p.batchesPerEpoch)) * 100))
@@ -206,6 +213,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
     if (e.note) note.value = e.note
+    if (!active.value && runId.value) remember(LAST_RUN_KEY, { runId: runId.value })
     if (!active.value) stopping.value = false
     pausing.value = false
     if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') {
@@ -243,7 +251,45 @@ export const useTrainingStore = defineStore('training', () => {
     note.value = null
     backend.value = null
     params.value = null
+    restored.value = false
     stopping.value = false
+  }
+
+  /** Training curves, or where a run has no batch history (restored), its epoch means. */
+  const trainingLossLine = computed<Point[]>(() =>
+    lossSmoothed.value.length > 0
+      ? lossSmoothed.value
+      : epochs.value.map((e) => ({ x: e.epoch + epochOffset(), y: e.loss }))
+  )
+  const trainingAccuracyLine = computed<Point[]>(() =>
+    accuracySmoothed.value.length > 0
+      ? accuracySmoothed.value
+      : epochs.value.map((e) => ({ x: e.epoch + epochOffset(), y: e.accuracy }))
+  )
+
+  /**
+   * Shows the last finished run of an earlier session, so a reload does not lose the
+   * dashboard. Does nothing while a run is active or when that run is gone.
+   */
+  async function restoreLast(): Promise<void> {
+    const saved = recall(LAST_RUN_KEY)
+    const id = typeof saved?.runId === 'string' ? saved.runId : null
+    if (!id || active.value || runId.value !== null) return
+    try {
+      const { record, metrics } = await api.runs.get({ runId: id })
+      if (active.value || runId.value !== null) return
+      request.value = toPlain<TrainingStart>({ spec: record.spec, dataset: record.dataset, hyper: record.hyper })
+      runId.value = record.id
+      status.value = record.status
+      epochs.value = metrics.map((m) => ({ ...m, runId: record.id }))
+      test.value = record.test
+      error.value = record.error
+      backend.value = record.backend
+      params.value = record.params
+      restored.value = true
+    } catch {
+      // The run was deleted or its folder moved: start clean, as before.
+    }
   }
 
   /** Starts a run; listens before asking, so no early event is missed. */
@@ -364,6 +410,10 @@ export const useTrainingStore = defineStore('training', () => {
     lossSmoothed,
     accuracySmoothed,
     validationPoints,
+    trainingLossLine,
+    trainingAccuracyLine,
+    restored,
+    restoreLast,
     batchesTrained,
     batchesSampled,
     test,
