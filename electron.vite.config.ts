@@ -27,8 +27,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/engine/main.ts'),
           'gradient-worker': resolve(__dirname, 'src/engine/gradient-worker.ts'),
-          'web-host': resolve(__dirname, 'src/main/web/web-main.ts'),
-          cli: resolve(__dirname, 'src/cli/main.ts')
+          'web-host': resolve(__dirname, 'src/hosts/web/web-main.ts'),
+          cli: resolve(__dirname, 'src/hosts/cli/main.ts')
         }
       }
     }
