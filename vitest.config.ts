@@ -20,7 +20,10 @@ export default defineConfig({
         test: {
           name: 'renderer',
           environment: 'happy-dom',
-          include: ['src/renderer/**/*.test.ts']
+          include: ['src/renderer/**/*.test.ts'],
+          setupFiles: ['src/renderer/src/testing/setup.ts'],
+          // Whole-app mounts take seconds on a busy machine; the limit only catches hangs.
+          testTimeout: 30_000
         }
       }
     ]

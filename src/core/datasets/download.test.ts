@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkbenchError } from '../../shared/contract/errors'
 import {
+  type DownloadFile,
   DATASET_DOWNLOADS,
   downloadDataset,
   downloadFile,
@@ -96,23 +97,42 @@ describe('downloadFile', () => {
 
   it('follows redirects', async () => {
     const dest = join(dir, 'redirect', 'big.bin')
-    await downloadFile({ url: `${baseUrl}/moved`, file: 'big.bin', md5: md5(big) }, dest)
+    await downloadFile({ url: `${baseUrl}/moved`, file: 'big.bin', sha256: sha256(big) }, dest)
     expect(existsSync(dest)).toBe(true)
   })
 
   it('refuses a file with the wrong checksum and keeps nothing', async () => {
     const dest = join(dir, 'bad-sum', 'big.bin')
     const err = await errorOf(
-      downloadFile({ url: `${baseUrl}/big`, file: 'big.bin', md5: '0'.repeat(32) }, dest)
+      downloadFile({ url: `${baseUrl}/big`, file: 'big.bin', sha256: sha256(big), md5: '0'.repeat(32) }, dest)
     )
     expect(err.code).toBe('DATASET_ERROR')
     expect(err.message).toMatch(/big\.bin arrived damaged: its MD5 is [0-9a-f]{32}, expected 0{32}/)
     expect(await onlyFile(join(dir, 'bad-sum'))).toEqual([])
   })
 
+  it('relies on SHA-256: a file whose MD5 matches but whose SHA-256 does not is refused', async () => {
+    const dest = join(dir, 'bad-sha', 'big.bin')
+    const err = await errorOf(
+      downloadFile({ url: `${baseUrl}/big`, file: 'big.bin', sha256: 'f'.repeat(64), md5: md5(big) }, dest)
+    )
+    expect(err.code).toBe('DATASET_ERROR')
+    expect(err.message).toMatch(/big\.bin arrived damaged: its SHA-256 is [0-9a-f]{64}, expected f{64}/)
+    expect(await onlyFile(join(dir, 'bad-sha'))).toEqual([])
+  })
+
+  it('fetches nothing without a pinned SHA-256 (an MD5 alone is not enough)', async () => {
+    const dest = join(dir, 'no-sha', 'big.bin')
+    const unpinned = { url: `${baseUrl}/big`, file: 'big.bin', md5: md5(big) } as unknown as DownloadFile
+    const err = await errorOf(downloadFile(unpinned, dest))
+    expect(err.code).toBe('DATASET_ERROR')
+    expect(err.message).toMatch(/no pinned SHA-256/)
+    expect(existsSync(dest)).toBe(false)
+  })
+
   it('reports a connection cut mid-file and keeps nothing', async () => {
     const dest = join(dir, 'cut', 'big.bin')
-    const err = await errorOf(downloadFile({ url: `${baseUrl}/cut`, file: 'big.bin' }, dest))
+    const err = await errorOf(downloadFile({ url: `${baseUrl}/cut`, file: 'big.bin', sha256: sha256(big) }, dest))
     expect(err.code).toBe('IO_ERROR')
     expect(err.message).toMatch(/connection (closed|broke) after \d+/)
     expect(await onlyFile(join(dir, 'cut'))).toEqual([])
@@ -121,7 +141,7 @@ describe('downloadFile', () => {
   it('stops on cancel and keeps nothing', async () => {
     const dest = join(dir, 'cancel', 'big.bin')
     const controller = new AbortController()
-    const pending = downloadFile({ url: `${baseUrl}/slow`, file: 'big.bin' }, dest, {
+    const pending = downloadFile({ url: `${baseUrl}/slow`, file: 'big.bin', sha256: sha256(big) }, dest, {
       signal: controller.signal,
       onProgress: () => controller.abort()
     })
@@ -133,7 +153,7 @@ describe('downloadFile', () => {
   it('gives up on a server that stops sending', async () => {
     const dest = join(dir, 'stall', 'big.bin')
     const err = await errorOf(
-      downloadFile({ url: `${baseUrl}/slow`, file: 'big.bin' }, dest, { stallTimeoutMs: 200 })
+      downloadFile({ url: `${baseUrl}/slow`, file: 'big.bin', sha256: sha256(big) }, dest, { stallTimeoutMs: 200 })
     )
     expect(err.message).toMatch(/stopped sending/)
     expect(await onlyFile(join(dir, 'stall'))).toEqual([])
@@ -141,7 +161,7 @@ describe('downloadFile', () => {
 
   it('reports an HTTP error status', async () => {
     const err = await errorOf(
-      downloadFile({ url: `${baseUrl}/missing`, file: 'x' }, join(dir, 'missing', 'x'))
+      downloadFile({ url: `${baseUrl}/missing`, file: 'x', sha256: '0'.repeat(64) }, join(dir, 'missing', 'x'))
     )
     expect(err.code).toBe('IO_ERROR')
     expect(err.message).toMatch(/answered 404/)
@@ -152,6 +172,17 @@ describe('downloadDataset', () => {
   it('knows the official sources', () => {
     expect(downloadSpecFor('Fashion-MNIST').files).toHaveLength(4)
     expect(DATASET_DOWNLOADS['cifar-10'].files[0].md5).toBe('c32a1d4ab5d03f1284b67883e8d87530')
+    expect(DATASET_DOWNLOADS['cifar-10'].files[0].sha256).toBe(
+      'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd'
+    )
+    expect(DATASET_DOWNLOADS['cifar-10'].files[0].url).toMatch(/^https:\/\/www\.cs\.toronto\.edu\//)
+    // Every official file carries a pinned SHA-256 (the check relied on) beside the MD5.
+    for (const spec of Object.values(DATASET_DOWNLOADS)) {
+      for (const f of spec.files) {
+        expect(f.sha256, f.file).toMatch(/^[0-9a-f]{64}$/)
+        expect(f.md5, f.file).toMatch(/^[0-9a-f]{32}$/)
+      }
+    }
     expect(() => downloadSpecFor('imagenet')).toThrow(WorkbenchError)
   })
 

@@ -60,6 +60,7 @@ async function errorOf(promise: Promise<unknown>): Promise<WorkbenchError> {
 }
 
 const md5 = (buf: Buffer): string => createHash('md5').update(buf).digest('hex')
+const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex')
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dataset-service-'))
@@ -193,7 +194,8 @@ describe('DatasetService downloads', () => {
       files: files.map((file) => ({
         url: `${baseUrl}${prefix}${file}`,
         file,
-        md5: served.has(`/fm/${file}`) ? md5(served.get(`/fm/${file}`) as Buffer) : undefined
+        md5: served.has(`/fm/${file}`) ? md5(served.get(`/fm/${file}`) as Buffer) : undefined,
+        sha256: sha256(served.get(`/fm/${file}`) ?? Buffer.alloc(0))
       }))
     }
   })

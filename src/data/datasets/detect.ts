@@ -43,7 +43,9 @@ const IDX_FILE = /idx[13]-ubyte(\.gz)?$/i
 const EXPECTED_FILES =
   'MNIST-style IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, ' +
   't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each raw or .gz) or CIFAR-10 binary ' +
-  'files (data_batch_1.bin … data_batch_5.bin and test_batch.bin, or cifar-10-binary.tar.gz)'
+  'files (data_batch_1.bin … data_batch_5.bin and test_batch.bin, or cifar-10-binary.tar.gz), ' +
+  'or a folder of PNG or JPEG images with one sub-folder per class (pets/cat, pets/dog), ' +
+  'optionally inside train/ and test/ folders'
 
 function fail(message: string): never {
   throw new WorkbenchError('DATASET_ERROR', message)

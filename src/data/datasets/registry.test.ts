@@ -94,6 +94,8 @@ describe('DatasetRegistry.resolve', () => {
     const err = await errorOf(registry.resolve(folder))
     expect(err.code).toBe('DATASET_ERROR')
     expect(err.message).toMatch(/holds no dataset files.*train-images-idx3-ubyte/)
+    // The image-folder option is named too, so a learner with PNGs knows it is possible.
+    expect(err.message).toMatch(/PNG or JPEG images with one sub-folder per class/)
   })
 
   it('tells a folder of class folders to be imported first', async () => {

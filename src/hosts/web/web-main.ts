@@ -26,13 +26,22 @@ async function main(): Promise<void> {
   void services.engine.ensureStarted().catch(() => undefined)
   console.log(`CNN Workbench is running at ${host.url}`)
   console.log('Open that URL in a browser. Press Ctrl+C to quit.')
+  let closing = false
   const shutdown = async (): Promise<void> => {
+    if (closing) return
+    closing = true
     await host.close()
     await services.dispose()
     process.exit(0)
   }
   process.on('SIGINT', () => void shutdown())
   process.on('SIGTERM', () => void shutdown())
+  // Started by `npm start`/`npm run serve` (scripts/start.js), the host has an IPC channel to its
+  // launcher; it closes when the launcher dies, so the host does not outlive it.
+  if (process.channel) {
+    process.on('disconnect', () => void shutdown())
+    process.channel.unref()
+  }
 }
 
 main().catch((err) => {

@@ -1,4 +1,4 @@
-import { computed, reactive } from 'vue'
+import { computed, reactive, watch } from 'vue'
 import { defineStore } from 'pinia'
 import { z } from 'zod'
 import {
@@ -8,6 +8,7 @@ import {
   innerSchema,
   type Hyper
 } from '../../../shared/hyper'
+import { recall, remember, restoreInto, SETTINGS_KEY } from './remembered'
 
 // The form's fields come from HYPER_FIELDS. Two are shown differently from how they are stored:
 // the validation split as a percentage, and the subset as a "stratified" checkbox; the seed is
@@ -70,6 +71,10 @@ export const useHyperStore = defineStore('hyper', () => {
   const draft = reactive(
     Object.fromEntries(FORM_KEYS.map((k) => [DRAFT_KEY[k], toDraft(k, DEFAULT_HYPER[k])])) as HyperDraft
   )
+
+  // The learner's settings survive a reload.
+  restoreInto(draft, recall(SETTINGS_KEY))
+  watch(draft, () => remember(SETTINGS_KEY, { ...draft }), { deep: true })
 
   const validation = computed(() => {
     const errors: Partial<Record<HyperField, string>> = {}
