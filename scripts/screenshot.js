@@ -20,13 +20,21 @@ async function main() {
     await page.keyboard.press('Control+z')
     await page.getByTestId('tab-train').click()
     if (process.env.SCREENSHOT_ONLY === 'editor') return
-    await page.getByTestId('limit-input').fill('12000')
+    await page.getByTestId('limit-input').fill(process.env.SHOT_LIMIT || '12000')
     await page.getByTestId('epochs-input').fill('3')
     await page.getByTestId('train-button').click()
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.includes('running'))
-    await page.waitForTimeout(5000)
+    // Past the first mid-epoch validation check, so both charts have something to say.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('aria-valuenow')) >= 12, null, { timeout: 300000 })
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'training-live.png') })
+    // The first screen while training, at three window sizes (README: "from 1024 px to 1920 px").
+    for (const [width, height] of [[1024, 700], [1440, 900], [1920, 1080]]) {
+      await page.setViewportSize({ width, height })
+      await page.waitForTimeout(700)
+      await page.screenshot({ path: join(outDir, `train-${width}.png`) })
+    }
+    await page.setViewportSize({ width: 1440, height: 960 })
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.includes('completed'), null, { timeout: 300000 })
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'training.png'), fullPage: true })
