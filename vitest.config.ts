@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['src/{shared,main,engine,cli}/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/{shared,data,core,engine,main,hosts}/**/*.test.ts', 'test/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000
         }

@@ -155,7 +155,7 @@ export type RunRecord = z.infer<typeof runRecordSchema>
 
 export const appInfoSchema = z.object({
   version: z.string(),
-  host: z.enum(['electron', 'web']),
+  host: z.enum(['electron', 'web', 'cli']),
   dataDir: z.string()
 })
 export type AppInfo = z.infer<typeof appInfoSchema>
