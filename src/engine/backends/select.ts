@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BackendChoice, BackendName } from '../../shared/hyper'
 import { registerWasmKernels } from './wasm-kernels/index'
@@ -42,6 +44,19 @@ interface DawnModule {
   globals?: object
 }
 
+/** Folders where Linux keeps the Vulkan loader, besides those on LD_LIBRARY_PATH. */
+const VULKAN_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib']
+
+/**
+ * Dawn reaches GPUs on Linux through Vulkan only. Without its loader there is no adapter, and
+ * loading Dawn would just print a native warning on every start, so the loader is looked for first.
+ */
+function vulkanLoaderMissing(): boolean {
+  if (process.platform !== 'linux') return false
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_LIBRARY_DIRS]
+  return !dirs.some((dir) => existsSync(join(dir, 'libvulkan.so.1')))
+}
+
 /** Why WebGPU cannot run without an adapter, in words a learner can act on. */
 export const NO_GPU_ADAPTER =
   'no GPU adapter was found (WebGPU needs a GPU with a Vulkan, Metal or Direct3D 12 driver)'
@@ -70,6 +85,10 @@ const LOADERS: Record<BackendName, Loader> = {
     let gpu = scope.navigator?.gpu
     let dawn: DawnModule | null = null
     if (!gpu) {
+      // Tests bring their own stand-in for Dawn, which needs no Vulkan.
+      if (!options.importModule && vulkanLoaderMissing()) {
+        throw new Error(`${NO_GPU_ADAPTER}: no Vulkan loader (libvulkan.so.1) is installed`)
+      }
       try {
         dawn = (await importOptional('webgpu', options)) as DawnModule
       } catch (error) {
