@@ -13,11 +13,11 @@ import { chooseThreads } from '../src/engine/parallel-training'
 import { planSplit, prepareData } from '../src/engine/data'
 import { train } from '../src/engine/trainer'
 import { tmpdir } from 'node:os'
-import { loadDataset } from '../src/main/datasets/registry'
-import { DatasetRegistry } from '../src/main/datasets/registry'
+import { loadDataset } from '../src/data/datasets/registry'
+import { DatasetRegistry } from '../src/data/datasets/registry'
 import { getPreset } from '../src/shared/model/presets'
 import { DEFAULT_HYPER, hyperSchema, type BackendChoice, type OptimizerName } from '../src/shared/hyper'
-import type { LoadedDataset } from '../src/main/datasets/types'
+import type { LoadedDataset } from '../src/data/datasets/types'
 
 /** Training images of the synthetic stand-in for CIFAR-10 (its size), as in torch_reference.py. */
 const SYNTHETIC_TRAIN_COUNT = 50_000

@@ -6,13 +6,13 @@ import { selectBackend } from './backends/select'
 import { prepareData } from './data'
 import { normalizerOf, planForHyper, preprocessingFor } from './preprocess'
 import { train, type ResumePoint } from './trainer'
-import { readCheckpoint } from './checkpoint'
+import { readCheckpoint } from '../data/runs/run-folder'
 import { chooseThreads } from './parallel-training'
-import { loadDataset } from '../main/datasets/registry'
-import type { LoadedDataset } from '../main/datasets/types'
+import { loadDataset } from '../data/datasets/registry'
+import type { LoadedDataset } from '../data/datasets/types'
 import type { BackendName } from '../shared/hyper'
 import { METHODS } from './methods'
-import type { DatasetSource } from '../main/datasets/types'
+import type { DatasetSource } from '../data/datasets/types'
 
 /** Reads a run's checkpoint as the point a resumed training goes on from. */
 async function resumePoint(runDir: string, valLosses: Array<number | null>): Promise<ResumePoint> {

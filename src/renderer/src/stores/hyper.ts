@@ -1,4 +1,4 @@
-import { computed, reactive } from 'vue'
+import { computed, reactive, watch } from 'vue'
 import { defineStore } from 'pinia'
 import {
   DEFAULT_HYPER,
@@ -9,6 +9,7 @@ import {
   type OptimizerName,
   type Schedule
 } from '../../../shared/hyper'
+import { recall, remember, restoreInto, SETTINGS_KEY } from './remembered'
 
 /** The form's fields; numbers are '' while an input is empty. */
 export interface HyperDraft {
@@ -143,6 +144,10 @@ export const useHyperStore = defineStore('hyper', () => {
     gamma: DEFAULT_HYPER.gamma,
     earlyStopping: DEFAULT_HYPER.earlyStopping
   })
+
+  // The learner's settings survive a reload.
+  restoreInto(draft, recall(SETTINGS_KEY))
+  watch(draft, () => remember(SETTINGS_KEY, { ...draft }), { deep: true })
 
   const validation = computed(() => {
     const errors: Partial<Record<HyperField, string>> = {}
