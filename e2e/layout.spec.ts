@@ -62,3 +62,34 @@ test('serves the favicon the page links to: no 404 on load', async ({ page }) =>
   expect(icon.headers()['content-type']).toContain('image/svg+xml')
   expect(missing).toEqual([])
 })
+
+test.describe('at 1024 x 700', () => {
+  test.use({ viewport: { width: 1024, height: 700 } })
+
+  test('the Model tab has no field narrower than its content, and rows stay compact', async ({ app }) => {
+    await app.getByTestId('tab-model').click()
+    await expect(app.getByTestId('editor-row')).toHaveCount(8)
+    const cramped = await app.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('#model-view input, #model-view select')]
+        .filter((el) => el.offsetParent !== null && el.type !== 'checkbox' && el.type !== 'file')
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.getAttribute('data-testid') ?? el.id)
+    )
+    expect(cramped).toEqual([])
+    // A convolution row: its fields on one line, not one field per line.
+    const conv = app.getByTestId('editor-row').first()
+    const tops = await conv.locator('input[type=text], select').evaluateAll((els) =>
+      els.map((el) => Math.round(el.getBoundingClientRect().top))
+    )
+    expect(new Set(tops).size).toBe(1)
+  })
+
+  test('typed kernel weights show "Custom" in the playground', async ({ app }) => {
+    await app.getByTestId('tab-inside').click()
+    await app.getByTestId('inside-tab-conv').click()
+    await app.getByTestId('conv-kernel').fill('0 0 0\n0 2 0\n0 0 0')
+    await expect(app.getByTestId('conv-preset')).toHaveValue('custom')
+    await expect(app.getByTestId('conv-preset').locator('option:checked')).toHaveText(/Custom/)
+    await expect(app.getByTestId('conv-note')).toContainText('Your own kernel')
+  })
+})

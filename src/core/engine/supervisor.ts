@@ -1,6 +1,7 @@
-import type { FromEngine, ToEngine } from '../../shared/engine-protocol'
-import type { EngineState, EngineStatus } from '../../shared/contract/types'
-import { WorkbenchError } from '../../shared/contract/errors'
+import type { z } from 'zod'
+import { fromEngineSchema, type FromEngine, type ToEngine } from '../../shared/engine-protocol'
+import { runIdSchema, type EngineState, type EngineStatus } from '../../shared/contract/types'
+import { WorkbenchError, describeIssues, type ErrorInfo } from '../../shared/contract/errors'
 
 /** How long a new engine process has to say hello before it counts as failed. */
 export const READY_TIMEOUT_MS = 30_000
@@ -99,8 +100,14 @@ export class EngineSupervisor {
         reject(new WorkbenchError('ENGINE_UNAVAILABLE', 'The engine did not start in time. Try again, or restart the app.'))
       }, READY_TIMEOUT_MS)
       handle.onMessage((raw) => {
-        const m = raw as FromEngine
-        if (m && m.type === 'hello' && !hello) {
+        // Validated where it is received, as main's requests are: a bad message is a typed error.
+        const parsed = fromEngineSchema.safeParse(raw)
+        if (!parsed.success) {
+          this.malformed(handle, raw, describeIssues(parsed.error))
+          return
+        }
+        const m = parsed.data
+        if (m.type === 'hello' && !hello) {
           hello = true
           clearTimeout(timer)
           this.setState('ready')
@@ -127,6 +134,31 @@ export class EngineSupervisor {
     return this.ready
   }
 
+  /**
+   * Turns a message that failed validation into the failure it stands for: a failed call when it
+   * answered one, a failed (and stopped) run when it named one, an engine error otherwise.
+   */
+  private malformed(handle: EngineHandle, raw: unknown, issues: string): void {
+    const r = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+    const type = typeof r.type === 'string' ? r.type.slice(0, 40) : 'untyped'
+    const error: ErrorInfo = {
+      code: 'INTERNAL',
+      message: `The training engine sent a malformed ${type} message (${issues}), so it was not used. Restart the engine (Engine → Restart) if this repeats.`
+    }
+    let stands: FromEngine
+    const runId = runIdSchema.safeParse(r.runId)
+    if ((type === 'reply' || type === 'callProgress') && typeof r.id === 'number') {
+      stands = { type: 'reply', id: r.id, ok: false, error }
+    } else if (runId.success) {
+      // The engine's own run goes no further: what it reports can no longer be trusted.
+      handle.send({ type: 'stop', runId: runId.data })
+      stands = { type: 'failed', runId: runId.data, error }
+    } else {
+      stands = { type: 'error', error }
+    }
+    for (const l of this.messageListeners) l(stands)
+  }
+
   /** Sends a message, starting the engine first if needed. */
   async send(message: ToEngine): Promise<void> {
     const handle = await this.ensureStarted()
@@ -148,15 +180,17 @@ export class EngineSupervisor {
   }
 
   /**
-   * Calls one of the engine's methods (src/engine/methods) and resolves with its reply. Progress
-   * payloads go to onProgress; aborting the signal asks the engine to cancel. If the engine dies
-   * meanwhile, the call fails with ENGINE_CRASHED.
+   * Calls one of the engine's methods (src/engine/methods) and resolves with its reply, validated
+   * with `result` (a reply that does not match fails with INTERNAL). Progress payloads go to
+   * onProgress; aborting the signal asks the engine to cancel. If the engine dies meanwhile, the
+   * call fails with ENGINE_CRASHED.
    */
-  async call(
+  async call<S extends z.ZodType>(
     method: string,
     params: unknown,
+    result: S,
     opts: { onProgress?: (payload: unknown) => void; signal?: AbortSignal } = {}
-  ): Promise<unknown> {
+  ): Promise<z.infer<S>> {
     const id = this.nextRequestId++
     const handle = await this.ensureStarted()
     return new Promise((resolve, reject) => {
@@ -169,8 +203,20 @@ export class EngineSupervisor {
         if (m.type === 'callProgress' && m.id === id) opts.onProgress?.(m.payload)
         if (m.type !== 'reply' || m.id !== id) return
         cleanup()
-        if (m.ok) resolve(m.value)
-        else reject(WorkbenchError.from(m.error))
+        if (!m.ok) {
+          reject(WorkbenchError.from(m.error))
+          return
+        }
+        const value = result.safeParse(m.value)
+        if (value.success) resolve(value.data)
+        else {
+          reject(
+            new WorkbenchError(
+              'INTERNAL',
+              `The training engine sent a malformed ${method} reply (${describeIssues(value.error)}). Restart the engine (Engine → Restart) if this repeats.`
+            )
+          )
+        }
       })
       const offCrash = this.onCrash((reason) => {
         cleanup()

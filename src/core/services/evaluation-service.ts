@@ -6,6 +6,10 @@ import type { DatasetResolver } from './training-service'
 import { evaluationSchema, type Evaluation } from '../../shared/contract/runs'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { readEvaluationJson, writeEvaluation } from '../../data/runs/run-folder'
+import { z } from 'zod'
+
+/** The engine's evaluation progress; a malformed one is left out rather than shown. */
+const evaluationProgressSchema = z.object({ done: z.number().int(), total: z.number().int() })
 
 /**
  * Evaluates finished runs on their test split in the engine and keeps the result in
@@ -69,22 +73,21 @@ export class EvaluationService {
   private async run(runId: string, source: DatasetSource | undefined, signal: AbortSignal): Promise<Evaluation> {
     const record = await this.runs.read(runId)
     const dataset = source ?? (await this.datasets.resolve(record.dataset))
-    const raw = await this.engine.call(
+    const evaluation = await this.engine.call(
       'evaluate',
       { runId, runDir: this.runs.dir(runId), dataset, seed: record.hyper.seed },
+      evaluationSchema,
       {
         signal,
         onProgress: (p) => {
-          const { done, total } = p as { done: number; total: number }
-          this.emit('training:evaluation', { runId, progress: { done, total } })
+          const progress = evaluationProgressSchema.safeParse(p)
+          if (progress.success) this.emit('training:evaluation', { runId, progress: progress.data })
         }
       }
     )
-    const parsed = evaluationSchema.safeParse(raw)
-    if (!parsed.success) throw new WorkbenchError('INTERNAL', 'The engine sent a malformed evaluation.')
     if (signal.aborted) throw new WorkbenchError('CANCELLED', 'The evaluation was cancelled.')
-    await writeEvaluation(this.runs.dir(runId), parsed.data)
-    this.emit('training:evaluation', { runId, evaluation: parsed.data })
-    return parsed.data
+    await writeEvaluation(this.runs.dir(runId), evaluation)
+    this.emit('training:evaluation', { runId, evaluation })
+    return evaluation
   }
 }

@@ -7,7 +7,22 @@ import type { DatasetResolver } from './training-service'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import type { RunRecord } from '../../shared/contract/types'
 import { RUN_FILE, readRunRecord } from '../../data/runs/run-folder'
-import { embedResultSchema, type EmbedEvent, type EmbedResult } from '../../shared/contract/inspect'
+import {
+  activationsSchema,
+  embedResultSchema,
+  filtersSchema,
+  predictionResultSchema,
+  saliencySchema,
+  topImagesSchema,
+  type EmbedEvent,
+  type EmbedResult
+} from '../../shared/contract/inspect'
+
+// The engine's replies, checked where they arrive; main adds the class names itself.
+const enginePrediction = predictionResultSchema.omit({ classes: true })
+const engineActivations = activationsSchema.omit({ classes: true })
+const engineSaliency = saliencySchema.omit({ classes: true })
+const engineTopImages = topImagesSchema.omit({ classes: true })
 
 /** Embeddings that may run at once (two maps side by side). */
 const MAX_EMBED_JOBS = 2
@@ -47,28 +62,28 @@ export class InspectService {
 
   async predict(req: ParsedRequestOf<'inspect:predict'>): Promise<ResponseOf<'inspect:predict'>> {
     const { runDir, dataset } = await this.context(req.runId)
-    const r = (await this.engine.call('inspect:predict', { runDir, input: { kind: 'pixels', pixels: req.pixels } })) as Omit<ResponseOf<'inspect:predict'>, 'classes'>
+    const r = await this.engine.call('inspect:predict', { runDir, input: { kind: 'pixels', pixels: req.pixels } }, enginePrediction)
     return { ...r, classes: dataset.classes }
   }
 
   async activations(req: ParsedRequestOf<'inspect:activations'>): Promise<ResponseOf<'inspect:activations'>> {
     const { runDir, dataset } = await this.context(req.runId)
     const input = req.input.kind === 'test' ? { ...req.input, dataset } : req.input
-    const r = (await this.engine.call('inspect:activations', { runDir, input })) as Omit<ResponseOf<'inspect:activations'>, 'classes'>
+    const r = await this.engine.call('inspect:activations', { runDir, input }, engineActivations)
     return { ...r, classes: dataset.classes }
   }
 
   async saliency(req: ParsedRequestOf<'inspect:saliency'>): Promise<ResponseOf<'inspect:saliency'>> {
     const { runDir, dataset } = await this.context(req.runId)
     const input = req.input.kind === 'test' ? { ...req.input, dataset } : req.input
-    const r = (await this.engine.call('inspect:saliency', { runDir, input, classIndex: req.classIndex })) as Omit<ResponseOf<'inspect:saliency'>, 'classes'>
+    const r = await this.engine.call('inspect:saliency', { runDir, input, classIndex: req.classIndex }, engineSaliency)
     return { ...r, classes: dataset.classes }
   }
 
   /** The run's filters now, or after `epoch` when the run kept a snapshot of it. */
   async filters(runId: string, epoch?: number): Promise<ResponseOf<'inspect:filters'>> {
     const { runDir } = await this.context(runId)
-    return (await this.engine.call('inspect:filters', { runDir, epoch })) as ResponseOf<'inspect:filters'>
+    return this.engine.call('inspect:filters', { runDir, epoch }, filtersSchema)
   }
 
   /** The test images that activate one channel of a layer most; a newer request cancels an older one. */
@@ -78,11 +93,12 @@ export class InspectService {
     const controller = new AbortController()
     this.topJob = controller
     try {
-      const r = (await this.engine.call(
+      const r = await this.engine.call(
         'inspect:top',
         { runDir, dataset, layer: req.layer, channel: req.channel, images: req.images },
+        engineTopImages,
         { signal: controller.signal }
-      )) as Omit<ResponseOf<'inspect:topImages'>, 'classes'>
+      )
       return { ...r, classes: dataset.classes }
     } finally {
       if (this.topJob === controller) this.topJob = null
@@ -100,8 +116,8 @@ export class InspectService {
     if (settings.layer >= record.spec.layers.length) {
       throw new WorkbenchError('BAD_REQUEST', `The model has layers 0 to ${record.spec.layers.length - 1}; there is no layer ${settings.layer}.`)
     }
-    const raw = await this.engine.call('inspect:embed', { runDir, dataset, ...settings }, opts)
-    return { ...embedResultSchema.parse(raw), dataset: dataset.name, classes: dataset.classes }
+    const result = await this.engine.call('inspect:embed', { runDir, dataset, ...settings }, embedResultSchema, opts)
+    return { ...result, dataset: dataset.name, classes: dataset.classes }
   }
 
   /** Starts an embedding; progress, layouts and the result arrive as `inspect:embed` events. */

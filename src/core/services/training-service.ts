@@ -7,6 +7,8 @@ import { copyCheckpoint, readCheckpointEpoch } from '../../data/runs/run-folder'
 import type { DatasetSource } from '../../data/datasets/types'
 import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { summarizeModel } from '../../shared/model/shape-inference'
+import { incompatibility } from '../../shared/model/compatibility'
+import { sourceImageShape } from '../../data/datasets/source-shape'
 
 /** Resolves a dataset name or path to files the engine can load. */
 export interface DatasetResolver {
@@ -57,6 +59,10 @@ export class TrainingService {
       })
     }
     const dataset = await this.datasets.resolve(req.dataset)
+    // Checked before a run folder exists, with the engine's own words (it checks again).
+    const shape = await sourceImageShape(dataset)
+    const problem = shape && incompatibility(req.spec, summary.outputShape, { ...dataset, shape })
+    if (problem) throw problem
     const id = this.runs.newId()
     const record: RunRecord = {
       id,
@@ -234,6 +240,13 @@ export class TrainingService {
 
   private onEngineMessage(m: FromEngine): void {
     const run = this.active
+    // An engine error tied to no run (a message it could not read, or one main could not) leaves
+    // the active run without a trustworthy outcome: it fails, with that error.
+    if (run && m.type === 'error') {
+      void this.engine.send({ type: 'stop', runId: run.id }).catch(() => undefined)
+      void this.finish(run.id, { status: 'failed', error: m.error })
+      return
+    }
     if (!run || !('runId' in m) || m.runId !== run.id) return
     switch (m.type) {
       case 'started':

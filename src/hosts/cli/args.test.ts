@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { TRAIN_OPTIONS, hyperFromFlags, parseFlags } from './args'
+import { TRAIN_OPTIONS, hyperFlagsUsage, hyperFromFlags, parseFlags } from './args'
+import { DEFAULT_HYPER, HYPER_FIELDS } from '../../shared/hyper'
 
 const hyperOf = (argv: string[]) => hyperFromFlags(parseFlags(argv, TRAIN_OPTIONS).values)
 
@@ -25,5 +26,31 @@ describe('train flags: optimizer settings, schedule, weight decay, early stoppin
     } catch (err) {
       expect(err).toMatchObject({ code: 'BAD_REQUEST' })
     }
+  })
+})
+
+describe('flags generated from the hyperparameter table', () => {
+  it('gives every hyperparameter its own flag, in the parser and in the help', () => {
+    const flags = Object.values(HYPER_FIELDS).map((f) => f.flag)
+    expect(new Set(flags).size).toBe(flags.length)
+    const usage = hyperFlagsUsage().join(' ')
+    for (const flag of flags) {
+      expect(Object.keys(TRAIN_OPTIONS)).toContain(flag.slice(2))
+      expect(usage).toContain(`[${flag}`)
+    }
+    expect(usage).toContain('[--optimizer sgd|momentum|adam|rmsprop]')
+    expect(usage).toContain('[--batch-size N]')
+    expect(usage).toContain('[--lr X]')
+    expect(usage).toContain('[--stratify]')
+  })
+
+  it('sets each numeric hyperparameter through its flag', () => {
+    for (const [key, f] of Object.entries(HYPER_FIELDS)) {
+      const value = DEFAULT_HYPER[key as keyof typeof DEFAULT_HYPER]
+      if (typeof value !== 'number' || f.flagSets) continue
+      // The default itself is always valid; parsing it back through the flag must give it.
+      expect(hyperOf([f.flag, String(value)])[key as keyof typeof DEFAULT_HYPER]).toBe(value)
+    }
+    expect(hyperOf(['--limit', '7']).limit).toBe(7)
   })
 })

@@ -1,55 +1,37 @@
 import { parseArgs } from 'node:util'
 import { WorkbenchError } from '../../shared/contract/errors'
-import { hyperSchema, type Hyper } from '../../shared/hyper'
+import { z } from 'zod'
+import { HYPER_FIELDS, hyperSchema, innerSchema, type Hyper } from '../../shared/hyper'
 
-/** Hyperparameter fields and the flags that set them, so errors name the flag the user typed. */
-const FLAG_OF: Record<string, string> = {
-  learningRate: '--lr',
-  batchSize: '--batch-size',
-  epochs: '--epochs',
-  limit: '--limit',
-  validationSplit: '--val-split',
-  seed: '--seed',
-  optimizer: '--optimizer',
-  backend: '--backend',
-  normalization: '--normalize',
-  momentum: '--momentum',
-  beta1: '--beta1',
-  beta2: '--beta2',
-  rho: '--rho',
-  weightDecay: '--weight-decay',
-  schedule: '--schedule',
-  stepSize: '--step-size',
-  gamma: '--gamma',
-  earlyStopping: '--early-stopping'
-}
+/** The flag of each hyperparameter, without its dashes (parseArgs names options so). */
+const optionOf = (flag: string): string => flag.replace(/^--/, '')
 
 export const TRAIN_OPTIONS = {
   preset: { type: 'string' },
   model: { type: 'string' },
   dataset: { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  limit: { type: 'string' },
-  'val-split': { type: 'string' },
-  backend: { type: 'string' },
-  seed: { type: 'string' },
-  normalize: { type: 'string' },
-  stratify: { type: 'boolean' },
-  momentum: { type: 'string' },
-  beta1: { type: 'string' },
-  beta2: { type: 'string' },
-  rho: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  schedule: { type: 'string' },
-  'step-size': { type: 'string' },
-  gamma: { type: 'string' },
-  'early-stopping': { type: 'string' },
+  ...Object.fromEntries(
+    Object.values(HYPER_FIELDS).map((f) => [optionOf(f.flag), { type: f.flagSets ? 'boolean' : 'string' }])
+  ),
   resume: { type: 'string' },
   json: { type: 'boolean' }
-} as const
+} as Record<string, { type: 'string' | 'boolean' }>
+
+/** The train command's hyperparameter flags for the help text, generated from HYPER_FIELDS. */
+export function hyperFlagsUsage(): string[] {
+  return Object.values(HYPER_FIELDS).map((f) => {
+    if (f.flagSets) return `[${f.flag}]`
+    const inner = innerSchema(f.schema)
+    const metavar =
+      f.metavar ??
+      (inner instanceof z.ZodEnum
+        ? (inner.options as string[]).join('|')
+        : inner instanceof z.ZodNumber && inner.isInt
+          ? 'N'
+          : 'X')
+    return `[${f.flag} ${metavar}]`
+  })
+}
 
 type FlagSpec = Record<string, { type: 'string' | 'boolean' }>
 
@@ -87,34 +69,23 @@ function numberFlag(value: string | undefined, flag: string): number | undefined
 
 /** Builds validated hyperparameters from train flags; defaults fill the rest. */
 export function hyperFromFlags(v: Flags['values']): Hyper {
-  const str = (k: string): string | undefined => stringFlag(v, k)
-  const raw = {
-    epochs: numberFlag(str('epochs'), '--epochs'),
-    batchSize: numberFlag(str('batch-size'), '--batch-size'),
-    learningRate: numberFlag(str('lr'), '--lr'),
-    limit: numberFlag(str('limit'), '--limit'),
-    validationSplit: numberFlag(str('val-split'), '--val-split'),
-    seed: numberFlag(str('seed'), '--seed'),
-    optimizer: str('optimizer'),
-    backend: str('backend'),
-    normalization: str('normalize'),
-    subset: v.stratify === true ? 'stratified' : undefined,
-    momentum: numberFlag(str('momentum'), '--momentum'),
-    beta1: numberFlag(str('beta1'), '--beta1'),
-    beta2: numberFlag(str('beta2'), '--beta2'),
-    rho: numberFlag(str('rho'), '--rho'),
-    weightDecay: numberFlag(str('weight-decay'), '--weight-decay'),
-    schedule: str('schedule'),
-    stepSize: numberFlag(str('step-size'), '--step-size'),
-    gamma: numberFlag(str('gamma'), '--gamma'),
-    earlyStopping: numberFlag(str('early-stopping'), '--early-stopping')
+  const raw: Record<string, unknown> = {}
+  for (const [key, f] of Object.entries(HYPER_FIELDS)) {
+    const name = optionOf(f.flag)
+    if (f.flagSets) {
+      if (v[name] === true) raw[key] = f.flagSets
+    } else if (innerSchema(f.schema) instanceof z.ZodNumber) {
+      const n = numberFlag(stringFlag(v, name), f.flag)
+      if (n !== undefined) raw[key] = n
+    } else if (stringFlag(v, name) !== undefined) {
+      raw[key] = stringFlag(v, name)
+    }
   }
-  const defined = Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined))
-  const parsed = hyperSchema.safeParse(defined)
+  const parsed = hyperSchema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const field = String(issue.path[0] ?? '')
-    const flag = FLAG_OF[field] ?? field
+    const flag = HYPER_FIELDS[field as keyof typeof HYPER_FIELDS]?.flag ?? field
     throw new WorkbenchError('BAD_REQUEST', `${flag}: ${issue.message.replace(/^Invalid input: /, '')}. Fix the flag and run again.`)
   }
   return parsed.data

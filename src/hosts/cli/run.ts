@@ -1,5 +1,5 @@
 import { createOutput } from './output'
-import { TRAIN_OPTIONS, hyperFromFlags, parseFlags, stringFlag } from './args'
+import { TRAIN_OPTIONS, hyperFlagsUsage, hyperFromFlags, parseFlags, stringFlag } from './args'
 import { loadModelFlag } from './load-model'
 import { runSummary } from './commands/summary'
 import { resumeCommand, runTrain } from './commands/train'
@@ -15,16 +15,23 @@ import { WorkbenchError, toErrorInfo } from '../../shared/contract/errors'
 import { PRESETS } from '../../shared/model/presets'
 import { version } from '../../../package.json'
 
+const USAGE_WIDTH = 96
+
+/** One usage entry: words joined on lines of at most USAGE_WIDTH, continued with an indent. */
+function wrapUsage(words: string[]): string {
+  const lines = ['  ' + words[0]]
+  for (const w of words.slice(1)) {
+    if (lines[lines.length - 1].length + 1 + w.length > USAGE_WIDTH) lines.push('        ' + w)
+    else lines[lines.length - 1] += ' ' + w
+  }
+  return lines.join('\n')
+}
+
 const USAGE = `cnn-workbench ${version}: train and inspect convolutional networks from the command line.
 
 Usage:
   cnn-workbench summary (--preset NAME | --model FILE) [--json]
-  cnn-workbench train (--preset NAME | --model FILE) --dataset NAME|PATH [--epochs N]
-        [--batch-size N] [--lr X] [--optimizer sgd|momentum|adam|rmsprop] [--limit N]
-        [--val-split F] [--backend auto|tensorflow|webgpu|wasm|cpu] [--seed N]
-        [--normalize none|unit|centered|dataset|sample] [--stratify] [--json]
-        [--momentum X] [--beta1 X] [--beta2 X] [--rho X] [--weight-decay X]
-        [--schedule none|step|cosine] [--step-size N] [--gamma X] [--early-stopping N]
+${wrapUsage(['cnn-workbench train (--preset NAME | --model FILE) --dataset NAME|PATH', ...hyperFlagsUsage(), '[--json]'])}
   cnn-workbench train --resume RUN_DIR [--json]
         (go on with a stopped or crashed run from its last checkpoint, to its epoch count)
   cnn-workbench datasets [--json]
