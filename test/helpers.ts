@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createServices, type Services } from '../src/main/services/create-services'
 import { nodeEngineLauncher } from '../src/main/engine/node-launcher'
+import type { SupervisorOptions } from '../src/main/engine/supervisor'
 
 export const ROOT = resolve(__dirname, '..')
 /** The engine entry as TypeScript: tests run the real engine process through tsx. */
@@ -16,8 +17,8 @@ export function tempDir(prefix = 'cnnwb-test-'): { dir: string; cleanup: () => v
 }
 
 /** The main process's real services with a real engine child process. */
-export function realServices(dataDir: string): Services {
-  return createServices({ dataDir, launcher: nodeEngineLauncher(ENGINE_TS), host: 'web', version: 'test' })
+export function realServices(dataDir: string, engine?: SupervisorOptions): Services {
+  return createServices({ dataDir, launcher: nodeEngineLauncher(ENGINE_TS), host: 'web', version: 'test', engine })
 }
 
 /** What one CLI invocation printed: exit code, output, and its JSON lines parsed. */

@@ -63,6 +63,8 @@ export interface WeightTensor {
 
 export type FromEngine =
   | { type: 'hello'; pid: number }
+  /** Sent every few hundred ms so the supervisor's watchdog can tell a frozen engine. */
+  | { type: 'heartbeat' }
   | { type: 'pong'; id: number }
   | { type: 'memory'; id: number; numTensors: number; numBytes: number; rssBytes: number }
   | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number; preprocessing: Preprocessing }
