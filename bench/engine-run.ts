@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   )
   data.dispose()
   const e = epoch as { seconds: number; samplesPerSecond: number; loss: number } | null
-  if (!e) throw new Error('No epoch finished.')
+  if (!e || !result.test) throw new Error('No epoch finished.')
+  const test = result.test
   console.log(
     JSON.stringify({
       engine: 'tfjs',
@@ -115,8 +116,8 @@ async function main(): Promise<void> {
       seconds: +e.seconds.toFixed(3),
       samples_per_s: Math.round(e.samplesPerSecond),
       loss: +e.loss.toFixed(4),
-      test_accuracy: +result.test.testAccuracy.toFixed(4),
-      test_count: result.test.testCount,
+      test_accuracy: +test.testAccuracy.toFixed(4),
+      test_count: test.testCount,
       peak_rss_mb: Math.round(peakRssBytes() / 2 ** 20)
     })
   )

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createServices, type Services } from '../src/core/services/create-services'
 import { nodeEngineLauncher } from '../src/core/engine/node-launcher'
-import type { EngineHandle, EngineLauncher } from '../src/core/engine/supervisor'
+import type { EngineHandle, EngineLauncher, SupervisorOptions } from '../src/core/engine/supervisor'
 
 export const ROOT = resolve(__dirname, '..')
 /** The engine entry as TypeScript: tests run the real engine process through tsx. */
@@ -17,8 +17,12 @@ export function tempDir(prefix = 'cnnwb-test-'): { dir: string; cleanup: () => v
 }
 
 /** The main process's real services with a real engine child process. */
-export function realServices(dataDir: string, launcher: EngineLauncher = nodeEngineLauncher(ENGINE_TS)): Services {
-  return createServices({ dataDir, launcher, host: 'web', version: 'test' })
+export function realServices(
+  dataDir: string,
+  launcher: EngineLauncher = nodeEngineLauncher(ENGINE_TS),
+  engine?: SupervisorOptions
+): Services {
+  return createServices({ dataDir, launcher, host: 'web', version: 'test', engine })
 }
 
 /** A real engine launcher whose latest process a test can kill as a crash would. */
@@ -26,7 +30,7 @@ export function crashableEngine(entry = ENGINE_TS): { launcher: EngineLauncher; 
   const launch = nodeEngineLauncher(entry)
   let latest: EngineHandle | null = null
   return {
-    launcher: () => (latest = launch()),
+    launcher: (env) => (latest = launch(env)),
     crash: () => latest?.kill()
   }
 }

@@ -77,8 +77,13 @@ declare module 'electron' {
     on(event: 'message', listener: (message: unknown) => void): this
     on(event: 'exit', listener: (code: number) => void): this
     kill(): boolean
+    readonly pid: number | undefined
   }
   export const utilityProcess: {
-    fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore' }): UtilityProcess
+    fork(
+      modulePath: string,
+      args?: string[],
+      options?: { serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv }
+    ): UtilityProcess
   }
 }

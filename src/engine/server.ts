@@ -2,6 +2,8 @@ import { tf } from './tf'
 import { toEngineSchema, type FromEngine, type TrainJob } from '../shared/engine-protocol'
 import { WorkbenchError, describeIssues, toErrorInfo } from '../shared/contract/errors'
 import { summarizeModel } from '../shared/model/shape-inference'
+import { backendMemoryLimit, checkMemoryBudget } from '../shared/model/memory-budget'
+import { freemem } from 'node:os'
 import { incompatibility } from '../shared/model/compatibility'
 import { selectBackend } from './backends/select'
 import { prepareData } from './data'
@@ -14,6 +16,11 @@ import type { LoadedDataset } from '../data/datasets/types'
 import type { BackendName } from '../shared/hyper'
 import { METHODS } from './methods'
 import type { DatasetSource } from '../data/datasets/types'
+
+/** Bytes the dataset's images take on the backend as float32 tensors (labels are negligible). */
+function datasetTensorBytes(count: number, shape: [number, number, number]): number {
+  return count * shape[0] * shape[1] * shape[2] * 4
+}
 
 /** Reads a run's checkpoint as the point a resumed training goes on from. */
 async function resumePoint(runDir: string, valLosses: Array<number | null>): Promise<ResumePoint> {
@@ -133,6 +140,20 @@ export class EngineServer {
       const plan = planForHyper(ds, job.hyper)
       const preprocessing = preprocessingFor(ds, job.hyper, plan)
       const threads = chooseThreads(job.spec, job.hyper, chosen.backend)
+      // Checked against what the backend has left once the data is on it, before the model exists.
+      const verdict = checkMemoryBudget(summary, {
+        batchSize: Math.min(job.hyper.batchSize, ds.train.count),
+        optimizer: job.hyper.optimizer,
+        backend: chosen.backend,
+        limitBytes: backendMemoryLimit(chosen.backend, freemem()),
+        usedBytes: tf.memory().numBytes + datasetTensorBytes(ds.train.count + ds.test.count, ds.shape)
+      })
+      if (!verdict.ok) {
+        throw new WorkbenchError('MODEL_TOO_LARGE', verdict.message, {
+          neededBytes: verdict.neededBytes,
+          availableBytes: verdict.availableBytes
+        })
+      }
       data = prepareData(ds, plan, threads > 1, normalizerOf(preprocessing, ds.shape))
       this.send({
         type: 'started',

@@ -167,10 +167,42 @@ describe('train: pause', () => {
     const result = await train(getPreset('lenet').spec, h, data, sink, signal, 'q')
     data.dispose()
     expect(result.status).toBe('stopped')
-    // Like any stop, the unfinished epoch's batches are kept as a (short) epoch.
-    expect(result.epochsDone).toBe(1)
+    // The one batch of epoch 1 is not an epoch: nothing is saved, and no model is scored.
+    expect(result.epochsDone).toBe(0)
     expect(batches).toBe(1)
-    expect(Number.isFinite(result.test.testLoss)).toBe(true)
+    expect(result.test).toBeNull()
+    expect(result.note).toMatch(/Stopped in epoch 1 after 1 of 16 batches/)
+  })
+})
+
+describe('train: a stop mid-epoch', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm')
+  })
+
+  it('never counts the partial epoch as whole: the result and its test score are of the last whole epoch', async () => {
+    const h = hyperSchema.parse({ epochs: 3, validationSplit: 0.25, batchSize: 16 })
+    const ds = syntheticMnist()
+    const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false)
+    // Reference: the same seed trained for exactly one epoch.
+    const one = await train(getPreset('lenet').spec, { ...h, epochs: 1 }, data, { progress: () => {}, epoch: () => {} }, { stopped: false }, 's', { threads: 1 })
+    // The loop reads `stopped` once before each batch: 12 batches in epoch 1, then 2 of epoch 2.
+    let reads = 0
+    const signal = {
+      get stopped() {
+        return ++reads > 14
+      }
+    }
+    const epochs: number[] = []
+    const sink: TrainerSink = { progress: () => {}, epoch: (m) => epochs.push(m.epoch) }
+    const result = await train(getPreset('lenet').spec, h, data, sink, signal, 's', { threads: 1 })
+    data.dispose()
+    expect(result.status).toBe('stopped')
+    expect(epochs).toEqual([1])
+    expect(result.epochsDone).toBe(1)
+    expect(result.note).toMatch(/Stopped in epoch 2 after \d+ of 12 batches.*the one after epoch 1.*trains epoch 2 again/)
+    // Scored with epoch 1's weights, not the half-trained ones.
+    expect(result.test).toEqual(one.test)
   })
 })
 

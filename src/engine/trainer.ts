@@ -66,7 +66,8 @@ async function waitWhilePaused(signal: StopSignal): Promise<number> {
 export interface TrainResult {
   status: 'completed' | 'stopped'
   epochsDone: number
-  test: TestMetrics
+  /** Of the model as saved after epochsDone; null when it was stopped before any epoch was. */
+  test: TestMetrics | null
   /** Why the run ended before its last epoch without being stopped (early stopping), in words. */
   note?: string
 }
@@ -207,6 +208,13 @@ async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<WeightTensor[
   }
 }
 
+/** Puts saved weights back into the model's variables (same order, shapes checked by restore). */
+function assignWeights(model: BuiltModel, weights: WeightTensor[]): void {
+  model.variables.forEach((v, i) => {
+    tf.tidy(() => v.assign(tf.tensor(weights[i].data, weights[i].shape, 'float32')))
+  })
+}
+
 /** Puts a checkpoint's weights into the model (by position, checking shapes) and its state into the optimizer. */
 async function restore(model: BuiltModel, optimizer: tf.Optimizer, point: ResumePoint): Promise<void> {
   if (point.weights.length !== model.variables.length) {
@@ -330,6 +338,10 @@ export async function train(
     let epochsDone = firstEpoch - 1
     let stopped = false
     let firstEpochLoss: number | undefined
+    /** The weights as last handed to the sink (saved): a stop mid-epoch goes back to them. */
+    let lastSaved: WeightTensor[] | null = resume?.weights ?? null
+    /** Set when a stop cut an epoch short: its batches are thrown away, never counted whole. */
+    let partial: { epoch: number; batches: number } | null = null
     for (let epoch = firstEpoch; epoch <= hyper.epochs && !stopped; epoch++) {
       const learningRate = learningRateAt(hyper, epoch)
       if (trainer?.optimizer) trainer.setLearningRate(learningRate)
@@ -391,6 +403,10 @@ export async function train(
         }
       }
       if (seen === 0) break
+      if (stopped) {
+        partial = { epoch, batches: Math.ceil(seen / batchSize) }
+        break
+      }
       const seconds = (performance.now() - epochStart) / 1000
       const epochLoss = lossSum / seen
       firstEpochLoss ??= epochLoss
@@ -402,6 +418,8 @@ export async function train(
       }
       const val = data.validation ? await evaluate(model, data.validation, data.numClasses) : null
       epochsDone = epoch
+      const weights = await snapshotWeights(model)
+      lastSaved = weights
       sink.epoch(
         {
           epoch,
@@ -413,7 +431,7 @@ export async function train(
           samplesPerSecond: seen / seconds,
           learningRate
         },
-        await snapshotWeights(model),
+        weights,
         await snapshotOptimizer(live)
       )
       valLosses.push(val ? val.loss : null)
@@ -428,14 +446,22 @@ export async function train(
         }
       }
     }
-    const test = await evaluate(model, data.test, data.numClasses)
+    if (partial) {
+      // The saved model is the one after epochsDone; the test score must be of that model.
+      if (lastSaved) assignWeights(model, lastSaved)
+      const kept = epochsDone > 0 ? `the saved model is the one after epoch ${epochsDone}` : 'no epoch was saved'
+      note =
+        `Stopped in epoch ${partial.epoch} after ${partial.batches} of ${batchesPerEpoch} batches. ` +
+        `A partial epoch is not kept: ${kept}, and resuming trains epoch ${partial.epoch} again from its start.`
+    }
+    const test = lastSaved ? await evaluate(model, data.test, data.numClasses) : null
     return {
       status: stopped ? 'stopped' : 'completed',
       epochsDone,
       ...(note ? { note } : {}),
       params: countParams(model).trainable,
       threads,
-      test: { testAccuracy: test.accuracy, testLoss: test.loss, testCount: data.test.count }
+      test: test ? { testAccuracy: test.accuracy, testLoss: test.loss, testCount: data.test.count } : null
     }
   } finally {
     await parallel?.close()

@@ -108,6 +108,8 @@ const engineTestMetricsSchema = z.object({
 /** Every message the engine sends, validated where the main process receives it (supervisor). */
 export const fromEngineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), pid: num }),
+  /** Sent every few hundred ms so the supervisor's watchdog can tell a frozen engine. */
+  z.object({ type: z.literal('heartbeat') }),
   z.object({ type: z.literal('pong'), id: num }),
   z.object({ type: z.literal('memory'), id: num, numTensors: num, numBytes: num, rssBytes: num }),
   z.object({

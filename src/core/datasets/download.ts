@@ -346,6 +346,8 @@ export async function downloadDataset(
     if (options.signal?.aborted) throw cancelled()
     const source = spec.files.length === 1 ? join(tempDir, basename(spec.files[0].file)) : tempDir
     return await importDataset(registry, source, {
+      // A download is asked for by name: it installs or refreshes that dataset.
+      replace: true,
       name: spec.name,
       title: spec.title,
       origin: 'downloaded'

@@ -8,7 +8,7 @@ import { DESCRIPTOR_FILE, datasetNameSchema, makeDescriptor } from '../../data/d
 import { toDatasetName } from '../../data/datasets/detect'
 import { decodeImage, toChannels } from './image-decode'
 import { MAX_IDX_BYTES } from '../../data/datasets/idx'
-import { importDataset } from './import'
+import { checkNotReplacing, importDataset } from './import'
 import type { DatasetRegistry } from '../../data/datasets/registry'
 import { seededShuffle } from './shuffle'
 
@@ -39,6 +39,8 @@ export interface ImageImportOptions {
   color?: 'grayscale' | 'rgb'
   /** Share of each class held out for testing when the folder has no train/ and test/. */
   testFraction?: number
+  /** Replace a dataset of the same name (see ImportOptions.replace). */
+  replace?: boolean
   signal?: AbortSignal
   /** Called after each decoded image. */
   onProgress?: (done: number, total: number, file: string) => void
@@ -236,6 +238,8 @@ export async function importImageFolder(
         '"-", and not mnist.'
     )
   }
+  // Before decoding thousands of images, not after.
+  await checkNotReplacing(registry, name, options.replace)
   let dirs: string[]
   try {
     dirs = await subfolders(folder)
@@ -336,6 +340,7 @@ export async function importImageFolder(
     // The staged folder has a dataset.json, so importDataset checks and installs it atomically.
     const info = await importDataset(registry, stage, {
       name,
+      replace: options.replace,
       title: basename(folder)
     })
     return { info, skippedFiles: skipped }

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkbenchError } from '../../shared/contract/errors'
 import { datasetInfoSchema } from '../../shared/contract/types'
-import { descriptorSchema } from '../../data/datasets/descriptor'
-import { FASHION_MNIST_CLASSES } from '../../data/datasets/detect'
-import { importDataset } from './import'
+import { datasetNameSchema, descriptorSchema } from '../../data/datasets/descriptor'
+import { FASHION_MNIST_CLASSES, toDatasetName } from '../../data/datasets/detect'
+import { cleanStaleImports, importDataset } from './import'
 import { DatasetRegistry } from '../../data/datasets/registry'
 import { makeIdx, writeCifarArchive, writeIdxFolder } from '../../data/datasets/testing/fixtures'
 
@@ -96,14 +96,44 @@ describe('importDataset', () => {
     expect(leftovers).toEqual([])
   })
 
+  it('refuses a dataset without training images', async () => {
+    await expect(
+      importDataset(registry, await writeIdxFolder(join(dir, 'none'), { trainCount: 0 }), { name: 'none' })
+    ).rejects.toMatchObject({ code: 'DATASET_ERROR', message: expect.stringMatching(/no training images/) })
+    expect((await registry.list()).map((i) => i.name)).not.toContain('none')
+  })
+
+  it('keeps letters of every alphabet in derived names, so two such folders do not collide', () => {
+    expect(toDatasetName('Кошки')).toBe('кошки')
+    expect(toDatasetName('猫の写真')).toBe('猫の写真')
+    expect(toDatasetName('Собаки и кошки')).toBe('собаки-и-кошки')
+    expect(datasetNameSchema.safeParse('кошки').success).toBe(true)
+    expect(datasetNameSchema.safeParse('Кошки').success).toBe(false)
+  })
+
+  it('cleans temp folders of killed imports at the next start, not those of a live import', async () => {
+    await mkdir(registry.datasetsDir, { recursive: true })
+    const dead = join(registry.datasetsDir, '.import-x-999999999-abc123')
+    const live = join(registry.datasetsDir, `.import-y-${process.pid}-def456`)
+    const old = join(registry.datasetsDir, '.import-z-ghi789')
+    for (const d of [dead, live, old]) await mkdir(d, { recursive: true })
+    const removed = await cleanStaleImports(registry)
+    expect(removed.sort()).toEqual(['.import-x-999999999-abc123', '.import-z-ghi789'])
+    expect(existsSync(live)).toBe(true)
+    expect(existsSync(dead)).toBe(false)
+  })
+
   it('replaces an older copy and drops the cached one', async () => {
     await importDataset(registry, await writeIdxFolder(join(dir, 'v1'), { trainCount: 10 }), {
       name: 'swap'
     })
     expect((await registry.inspect('swap')).train.count).toBe(10)
-    await importDataset(registry, await writeIdxFolder(join(dir, 'v2'), { trainCount: 50 }), {
-      name: 'swap'
-    })
+    // Never silently: an import under a taken name is refused unless it says replace.
+    await expect(
+      importDataset(registry, await writeIdxFolder(join(dir, 'v2'), { trainCount: 50 }), { name: 'swap' })
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/exists already.*--replace/) })
+    expect((await registry.inspect('swap')).train.count).toBe(10)
+    await importDataset(registry, join(dir, 'v2'), { name: 'swap', replace: true })
     expect((await registry.inspect('swap')).train.count).toBe(50)
     expect((await registry.list()).map((i) => i.name)).toContain('swap')
   })

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve as resolvePath } from 'node:path'
 import { WorkbenchError } from '../../shared/contract/errors'
 import type { DatasetInfo } from '../../shared/contract/types'
@@ -26,6 +26,57 @@ export interface ImportOptions {
   title?: string
   /** Recorded in dataset.json; `downloaded` when the download module imports its files. */
   origin?: 'imported' | 'downloaded'
+  /** Replace a dataset of the same name; without it the import is refused when one exists. */
+  replace?: boolean
+}
+
+/** Prefix of an import's temp folder: `.import-<name>-<pid>-<random>`, swapped in when complete. */
+export const IMPORT_TEMP_PREFIX = '.import-'
+
+/** Refuses to overwrite an existing dataset unless the import says to replace it. */
+export async function checkNotReplacing(registry: DatasetRegistry, name: string, replace?: boolean): Promise<void> {
+  if (replace) return
+  if (await exists(join(registry.datasetDir(name), DESCRIPTOR_FILE))) {
+    throw new WorkbenchError(
+      'BAD_REQUEST',
+      `A dataset named "${name}" exists already; runs trained on it would then see other data. ` +
+        'Import under another name (--name NEW, or the name field), or replace it on purpose ' +
+        '(--replace, or tick "Replace the existing dataset").',
+      { name, exists: true }
+    )
+  }
+}
+
+/**
+ * Removes temp folders of imports that were killed mid-way (their process is gone), and old
+ * copies a crash left between the two renames of a replace. Run when a host starts.
+ */
+export async function cleanStaleImports(registry: DatasetRegistry): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(registry.datasetsDir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    if (!name.startsWith(IMPORT_TEMP_PREFIX) && !name.startsWith('.old-')) continue
+    // `.import-<name>-<pid>-<random>`: an import still running in another process is left alone.
+    const pid = Number(/-(\d+)-[^-]+$/.exec(name)?.[1])
+    if (name.startsWith(IMPORT_TEMP_PREFIX) && Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue
+    await rm(join(registry.datasetsDir, name), { recursive: true, force: true }).catch(() => undefined)
+    removed.push(name)
+  }
+  return removed
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 const IDX_FILE_NAMES: Record<string, string> = {
@@ -149,15 +200,23 @@ export async function importDataset(
 ): Promise<DatasetInfo> {
   const detected = await detectSource(resolvePath(sourcePath))
   const name = checkName(options.name ?? detected.name)
+  await checkNotReplacing(registry, name, options.replace)
   const source: DatasetSource = { ...detected, name }
   const loaded = await loadDataset(source)
+  if (loaded.train.count === 0) {
+    throw new WorkbenchError(
+      'DATASET_ERROR',
+      `${sourcePath} has no training images (its test split has ${loaded.test.count}), so nothing ` +
+        'could be trained on it. Add training images and import again.'
+    )
+  }
   const planned = await planFiles(source)
 
   const parent = registry.datasetsDir
   let tempDir: string | null = null
   try {
     await mkdir(parent, { recursive: true })
-    tempDir = await mkdtemp(join(parent, `.import-${name}-`))
+    tempDir = await mkdtemp(join(parent, `${IMPORT_TEMP_PREFIX}${name}-${process.pid}-`))
     const files: DatasetDescriptor['files'] = []
     for (const plan of planned) {
       const dest = join(tempDir, plan.file)

@@ -5,8 +5,9 @@ import type { EngineHandle, EngineLauncher } from './supervisor'
 export function nodeEngineLauncher(entry: string, execArgv: string[] = []): EngineLauncher {
   // Tests and development run the TypeScript entry directly through tsx.
   const args = entry.endsWith('.ts') ? ['--import', 'tsx', ...execArgv] : execArgv
-  return (): EngineHandle => {
+  return (env = {}): EngineHandle => {
     const child = fork(entry, [], {
+      env: { ...process.env, ...env },
       serialization: 'advanced',
       execArgv: args,
       // The engine's stdout goes to our stderr so it never mixes into the CLI's JSON lines.
@@ -20,7 +21,8 @@ export function nodeEngineLauncher(entry: string, execArgv: string[] = []): Engi
       onExit: (l) => child.on('exit', (code) => l(code)),
       kill: () => {
         child.kill('SIGKILL')
-      }
+      },
+      pid: child.pid
     }
   }
 }

@@ -1,13 +1,14 @@
 import { join } from 'node:path'
 import type { EventSink, Handlers } from '../../shared/contract/api'
 import type { AppInfo } from '../../shared/contract/types'
-import { EngineSupervisor, type EngineLauncher } from '../engine/supervisor'
+import { EngineSupervisor, type EngineLauncher, type SupervisorOptions } from '../engine/supervisor'
 import { RunStore } from '../../data/runs/run-store'
 import { TrainingService } from './training-service'
 import { EvaluationService } from './evaluation-service'
 import { RunsService } from './runs-service'
 import { DatasetRegistry } from '../../data/datasets/registry'
 import { DatasetService } from './dataset-service'
+import { cleanStaleImports } from '../datasets/import'
 import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
 import { buildTrainedFiles, importTrainedFiles } from './model-exchange'
@@ -19,6 +20,8 @@ export interface ServiceOptions {
   /** Which host serves the services; app:info reports it. */
   host: AppInfo['host']
   version: string
+  /** Watchdog timing; tests shorten it. */
+  engine?: SupervisorOptions
 }
 
 /** The services every host shares, and the request handlers built on them. */
@@ -41,11 +44,13 @@ export interface Services {
 export function createServices(opts: ServiceOptions): Services {
   let sink: EventSink = () => undefined
   const emit: EventSink = (channel, payload) => sink(channel, payload)
-  const engine = new EngineSupervisor(opts.launcher)
+  const engine = new EngineSupervisor(opts.launcher, opts.engine)
   engine.onStatus((s) => emit('engine:status', s))
   const runs = new RunStore(join(opts.dataDir, 'runs'))
   const datasets = new DatasetRegistry({ dataDir: opts.dataDir })
   const datasetService = new DatasetService({ registry: datasets, emit })
+  // Imports killed mid-way leave `.import-*` temp folders: clear them now, in the background.
+  void cleanStaleImports(datasets)
   const evaluations = new EvaluationService(engine, runs, datasets, emit)
   const training = new TrainingService(engine, runs, datasets, emit, (id, source) =>
     evaluations.afterTraining(id, source)

@@ -223,7 +223,7 @@ export class DatasetService {
   async importPath(
     path: string,
     name?: string,
-    images: Pick<ImageImportOptions, 'imageSize' | 'color' | 'testFraction'> = {}
+    images: Pick<ImageImportOptions, 'imageSize' | 'color' | 'testFraction' | 'replace'> = {}
   ): Promise<ImportResult> {
     const from = expandHome(path)
     const label = name ?? from
@@ -246,6 +246,7 @@ export class DatasetService {
           ...(imageSize === undefined ? {} : { imageSize }),
           ...(color === undefined ? {} : { color }),
           ...(testFraction === undefined ? {} : { testFraction }),
+          replace: images.replace,
           signal,
           onProgress: (done, total, file) => {
             if (done % IMPORT_PROGRESS_EVERY === 0 || done === total) progress(done, total, file)
@@ -253,7 +254,10 @@ export class DatasetService {
         })
         return { ...info, skippedFiles }
       }
-      return importDataset(this.registry, from, name === undefined ? {} : { name })
+      return importDataset(this.registry, from, {
+        ...(name === undefined ? {} : { name }),
+        replace: images.replace
+      })
     })
   }
 

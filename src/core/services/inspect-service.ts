@@ -23,6 +23,9 @@ const enginePrediction = predictionResultSchema.omit({ classes: true })
 const engineActivations = activationsSchema.omit({ classes: true })
 const engineSaliency = saliencySchema.omit({ classes: true })
 const engineTopImages = topImagesSchema.omit({ classes: true })
+import { summarizeModel } from '../../shared/model/shape-inference'
+import { backendMemoryLimit, checkMemoryBudget } from '../../shared/model/memory-budget'
+import { freemem } from 'node:os'
 
 /** Embeddings that may run at once (two maps side by side). */
 const MAX_EMBED_JOBS = 2
@@ -57,6 +60,19 @@ export class InspectService {
 
   private async context(runId: string): Promise<{ runDir: string; dataset: DatasetSource }> {
     const record = await this.runs.read(runId)
+    // An imported model may be far larger than anything trained here: refuse before loading it.
+    const backend = this.engine.status().backend ?? 'wasm'
+    const verdict = checkMemoryBudget(summarizeModel(record.spec), {
+      batchSize: 1,
+      backend,
+      limitBytes: backendMemoryLimit(backend, freemem())
+    })
+    if (!verdict.ok) {
+      throw new WorkbenchError('MODEL_TOO_LARGE', `Run ${runId} cannot be inspected. ${verdict.message}`, {
+        neededBytes: verdict.neededBytes,
+        availableBytes: verdict.availableBytes
+      })
+    }
     return { runDir: this.runs.dir(runId), dataset: await this.datasets.resolve(record.dataset) }
   }
 

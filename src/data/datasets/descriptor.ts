@@ -9,9 +9,24 @@ export const DESCRIPTOR_FILE = 'dataset.json'
 const DESCRIPTOR_VERSION = 1
 
 /** A dataset name that is safe as a folder name: lowercase letters, digits, ".", "_", "-". */
+/** Folder names are limited to 255 bytes; this leaves room for the import's temp-folder prefix. */
+const DATASET_NAME_MAX_BYTES = 200
+
+/**
+ * Lowercase letters of any script (kept as typed, so "Кошки" and "猫" stay apart), digits,
+ * ".", "_" and "-"; at most 64 characters.
+ */
 export const datasetNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'use 1 to 64 lowercase letters, digits, ".", "_" or "-"')
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]{0,63}$/u,
+    'use 1 to 64 lowercase letters (any alphabet), digits, ".", "_" or "-"'
+  )
+  .refine((name) => name === name.toLowerCase(), 'use lowercase letters')
+  .refine(
+    (name) => new TextEncoder().encode(name).length <= DATASET_NAME_MAX_BYTES,
+    'use a shorter name'
+  )
 
 const fileRoleSchema = z.enum([
   'trainImages',

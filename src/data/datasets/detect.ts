@@ -53,11 +53,16 @@ function fail(message: string): never {
 
 /** Turns any folder name into a dataset name: lowercase, safe characters only. */
 export function toDatasetName(text: string): string {
-  const name = text
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
+  // Letters of every alphabet are kept: "Кошки" and "猫" must not both become "dataset".
+  const name = Array.from(
+    text
+      .normalize('NFC')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}._-]+/gu, '-')
+      .replace(/^[^\p{L}\p{N}]+/u, '')
+  )
     .slice(0, 64)
+    .join('')
   return name || 'dataset'
 }
 
@@ -128,6 +133,16 @@ export function cifarArchiveSource(path: string): DatasetSource {
   }
 }
 
+/** Whether any of these sub-folders (or their train/ folder) directly holds a PNG or JPEG. */
+async function anyHoldsImages(path: string, subfolders: string[]): Promise<boolean> {
+  for (const dir of subfolders.slice(0, 50)) {
+    const names = await readdir(join(path, dir)).catch(() => [] as string[])
+    if (names.some((n) => /\.(png|jpe?g)$/i.test(n))) return true
+    if (dir === 'train' && (await anyHoldsImages(join(path, dir), names))) return true
+  }
+  return false
+}
+
 /**
  * Works out what dataset a path holds: a folder with dataset.json, a folder of IDX files,
  * a folder of CIFAR-10 batches, or a cifar-10-binary archive.
@@ -157,13 +172,23 @@ export async function detectSource(path: string): Promise<DatasetSource> {
   if (files.includes(CIFAR_SUBFOLDER)) return detectSource(join(path, CIFAR_SUBFOLDER))
   const archive = files.find((f) => CIFAR_ARCHIVE.test(f))
   if (archive) return cifarArchiveSource(join(path, archive))
-  const subfolders = await Promise.all(
-    files.slice(0, 50).map((f) => stat(join(path, f)).then((s) => s.isDirectory(), () => false))
-  )
-  if (subfolders.some(Boolean)) {
+  const subfolders = (
+    await Promise.all(
+      files.slice(0, 50).map((f) => stat(join(path, f)).then((s) => (s.isDirectory() ? f : null), () => null))
+    )
+  ).filter((f): f is string => f !== null)
+  if (await anyHoldsImages(path, subfolders)) {
     fail(
       `${path} looks like a folder of images (one sub-folder per class). Import it first with ` +
         '`cnn-workbench dataset import PATH` or the Data tab, then train on the name it gets.'
+    )
+  }
+  if (subfolders.length > 0) {
+    const shown = subfolders.slice(0, 3).join(', ') + (subfolders.length > 3 ? ', …' : '')
+    fail(
+      `${path} holds no dataset: no dataset files (expected ${EXPECTED_FILES}), and its ` +
+        `sub-folders (${shown}) hold no PNG or JPEG images. For your own images, give a folder ` +
+        'with one sub-folder of PNG or JPEG images per class.'
     )
   }
   fail(`${path} holds no dataset files. Expected ${EXPECTED_FILES}.`)

@@ -102,6 +102,12 @@ describe('DatasetRegistry.resolve', () => {
     const folder = join(dir, 'pictures')
     await mkdir(join(folder, 'cats'), { recursive: true })
     await mkdir(join(folder, 'dogs'), { recursive: true })
+    // Class folders without images (like /etc): say what is missing, not "import it".
+    const empty = await errorOf(registry.resolve(folder))
+    expect(empty.code).toBe('DATASET_ERROR')
+    expect(empty.message).toMatch(/holds no dataset.*sub-folders \(cats, dogs\) hold no PNG or JPEG images/)
+    expect(empty.message).not.toMatch(/dataset import/)
+    await writeFile(join(folder, 'cats', 'a.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]))
     const err = await errorOf(registry.resolve(folder))
     expect(err.code).toBe('DATASET_ERROR')
     expect(err.message).toMatch(/folder of images.*dataset import/)

@@ -1,5 +1,6 @@
-import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
-import { join } from 'node:path'
+import { access, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { EpochMetrics, RunRecord } from '../../shared/contract/types'
 import { WorkbenchError } from '../../shared/contract/errors'
 import type { ModelSpec } from '../../shared/model/spec'
@@ -36,11 +37,18 @@ export class RunStore {
 
   async create(record: RunRecord): Promise<void> {
     const dir = this.dir(record.id)
+    let made = false
     try {
-      await mkdir(dir, { recursive: true })
+      await mkdir(this.root, { recursive: true })
+      await mkdir(dir)
+      made = true
       await writeRunRecord(dir, record)
     } catch (err) {
-      throw ioError(`Cannot create the run folder ${dir}`, err)
+      // A folder without run.json would be an empty, unlisted run: take it away again.
+      if (made) await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+      // A read-only folder can surface as ENOENT (recursive mkdir): say what really stops us.
+      const blocked = await unwritableAncestor(this.root)
+      throw ioError(`Cannot create the run folder ${dir}`, blocked ?? err)
     }
   }
 
@@ -167,5 +175,25 @@ export class RunStore {
     return records
       .filter((r): r is RunRecord => r !== null)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+  }
+}
+
+/** The error of the nearest existing folder above (or at) `path` when it cannot be written. */
+async function unwritableAncestor(path: string): Promise<NodeJS.ErrnoException | null> {
+  let at = path
+  for (;;) {
+    const found = await stat(at).then(
+      () => true,
+      () => false
+    )
+    if (found) {
+      return access(at, constants.W_OK).then(
+        () => null,
+        (err: NodeJS.ErrnoException) => err
+      )
+    }
+    const up = dirname(at)
+    if (up === at) return null
+    at = up
   }
 }

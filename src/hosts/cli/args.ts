@@ -41,10 +41,31 @@ export interface Flags {
   positionals: string[]
 }
 
+/**
+ * `--limit -5` becomes `--limit=-5`: Node's parser takes "-5" for a flag and says the value is
+ * ambiguous, while the value's own check gives the message that says what to type.
+ */
+function joinNegativeValues(argv: string[], options: FlagSpec): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const next = argv[i + 1]
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else {
+      out.push(a)
+    }
+  }
+  return out
+}
+
 /** Parses flags strictly: an unknown flag or a missing value is a usage error, not a stack trace. */
 export function parseFlags(argv: string[], options: FlagSpec): Flags {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+    const args = joinNegativeValues(argv, options)
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
     return { values: values as Flags['values'], positionals }
   } catch (err) {
     throw new WorkbenchError(

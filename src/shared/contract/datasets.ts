@@ -83,7 +83,9 @@ export const importRequestSchema = z.strictObject({
   /** Folder of class folders only: keep one grey channel (default) or three colour channels. */
   color: z.enum(['grayscale', 'rgb']).optional(),
   /** Folder of class folders without train/ and test/: share of each class held out (0.2). */
-  testFraction: z.number().gt(0).lt(1).optional()
+  testFraction: z.number().gt(0).lt(1).optional(),
+  /** Replace a dataset of the same name; without it, an import never overwrites one. */
+  replace: z.boolean().optional()
 })
 export type ImportRequest = z.input<typeof importRequestSchema>
 

@@ -16,7 +16,15 @@ export const ERROR_CODES = [
   'CANCELLED',
   'INTERNAL',
   /** Training loss became NaN or Infinity, or exploded: the learning rate is too high. */
-  'LOSS_DIVERGED'
+  'LOSS_DIVERGED',
+  /** The engine was stopped or restarted (by request) while it was working. */
+  'ENGINE_STOPPED',
+  /** The engine stopped answering (suspended, hung) and was killed by the watchdog. */
+  'ENGINE_FROZEN',
+  /** Another process or window is writing this run folder. */
+  'RUN_LOCKED',
+  /** The model or its batch needs more memory than the backend can hold. */
+  'MODEL_TOO_LARGE'
 ] as const
 export const errorCodeSchema = z.enum(ERROR_CODES)
 export type ErrorCode = z.infer<typeof errorCodeSchema>

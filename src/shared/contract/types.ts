@@ -106,6 +106,8 @@ export const runStatusEventSchema = z.object({
   status: runStatusSchema,
   backend: backendNameSchema.optional(),
   params: z.number().int().optional(),
+  /** What the engine chose that the learner did not ask for (another backend, threads). */
+  notes: z.array(z.string()).optional(),
   test: testMetricsSchema.optional(),
   error: errorInfoSchema.optional(),
   /** Why a run ended early without being stopped (early stopping), in plain words. */
@@ -139,7 +141,14 @@ export const runRecordSchema = z.object({
   name: z.string().optional(),
   notes: z.string().optional(),
   /** The run and epoch this run was branched from (its weights and optimizer state then). */
-  branchOf: z.object({ runId: runIdSchema, epoch: z.number().int() }).optional()
+  branchOf: z.object({ runId: runIdSchema, epoch: z.number().int() }).optional(),
+  /** sha256 of the dataset's files when the run started; see DatasetHasher. */
+  datasetHash: z.string().optional(),
+  /**
+   * Not stored: set when listing or reading a run whose dataset no longer holds the data it
+   * trained on (replaced or re-imported since).
+   */
+  datasetChanged: z.boolean().optional()
 })
 
 export const runBranchSchema = z.strictObject({

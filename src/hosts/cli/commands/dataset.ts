@@ -10,7 +10,7 @@ import { parseFlags, stringFlag, type Flags } from '../args'
 
 const USAGE =
   'Usage: cnn-workbench dataset inspect NAME|PATH [--json], cnn-workbench dataset import PATH ' +
-  '[--name NAME] [--size N] [--rgb] [--test-fraction F] [--json], or cnn-workbench dataset ' +
+  '[--name NAME] [--replace] [--size N] [--rgb] [--test-fraction F] [--json], or cnn-workbench dataset ' +
   `download ${Object.keys(DATASET_DOWNLOADS).join('|')} [--json]`
 /** Environment variable with a base URL that serves the official file names (an offline mirror). */
 export const MIRROR_ENV = 'CNN_WORKBENCH_MIRROR'
@@ -62,7 +62,8 @@ function importRequest(target: string, values: Flags['values']): ImportRequest {
     ...(stringFlag(values, 'name') === undefined ? {} : { name: stringFlag(values, 'name') }),
     ...(size === undefined ? {} : { imageSize: Number(size) }),
     ...(values.rgb === true ? { color: 'rgb' } : {}),
-    ...(fraction === undefined ? {} : { testFraction: Number(fraction) })
+    ...(fraction === undefined ? {} : { testFraction: Number(fraction) }),
+    ...(values.replace === true ? { replace: true } : {})
   }
   const parsed = importRequestSchema.safeParse(raw)
   if (!parsed.success) {
@@ -91,14 +92,15 @@ export async function runDataset(
     name: { type: 'string' },
     size: { type: 'string' },
     rgb: { type: 'boolean' },
-    'test-fraction': { type: 'string' }
+    'test-fraction': { type: 'string' },
+    replace: { type: 'boolean' }
   })
   const [sub, target] = positionals
   if (!target || (sub !== 'inspect' && sub !== 'import' && sub !== 'download')) {
     throw new WorkbenchError('BAD_REQUEST', USAGE)
   }
   if (sub !== 'import') {
-    const stray = ['name', ...IMAGE_FLAGS].find((f) => values[f] !== undefined)
+    const stray = ['name', 'replace', ...IMAGE_FLAGS].find((f) => values[f] !== undefined)
     if (stray)
       throw new WorkbenchError('BAD_REQUEST', `--${stray} belongs to \`dataset import\`. ${USAGE}`)
   }

@@ -51,8 +51,17 @@ export async function runTrain(cmd: TrainCommand, services: Services, out: Outpu
       if (channel === 'training:status') {
         const e = payload as EventOf<'training:status'>
         if (e.status === 'running' && e.backend) {
-          out.event({ event: 'start', backend: e.backend, params: e.params, runId: e.runId, runDir: services.runs.dir(e.runId) })
+          out.event({
+            event: 'start',
+            backend: e.backend,
+            params: e.params,
+            runId: e.runId,
+            runDir: services.runs.dir(e.runId),
+            ...(e.notes ? { notes: e.notes } : {})
+          })
           out.text(`Training ${spec.name} (${e.params?.toLocaleString('en-US')} parameters) on ${cmd.dataset} with the ${e.backend} backend`)
+          // Above all: a backend asked for by name that could not load, and what ran instead.
+          for (const note of e.notes ?? []) out.note(`Note: ${note}`)
         }
         if (e.status === 'completed' || e.status === 'stopped' || e.status === 'failed') resolve(e)
       } else if (channel === 'training:epoch') {
