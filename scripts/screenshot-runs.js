@@ -24,8 +24,9 @@ async function main() {
   const { page, outDir, close } = await openApp()
   try {
     await page.getByTestId('train-button').waitFor()
-    await train(page, 6000, 0.003)
-    await train(page, 6000, 0.0003)
+    const limit = Number(process.env.SHOT_LIMIT || 6000)
+    await train(page, limit, 0.003)
+    await train(page, limit, 0.0003)
     await page.getByTestId('tab-runs').click()
     await page.getByTestId('run-row').nth(1).waitFor()
     await page.getByTestId('open-evaluation').nth(1).click()

@@ -16,17 +16,26 @@ async function main() {
     await page.getByTestId('preset-select').selectOption('cnn3')
     await page.getByTestId('editor-row').nth(4).getByTestId('field-kernelSize').fill('11')
     await page.getByTestId('palette-dropout').hover()
-    await page.screenshot({ path: join(outDir, 'editor.png'), fullPage: true })
+    // The palette, the start card and the layers with the error: under 300 KB as a PNG.
+    await page.screenshot({ path: join(outDir, 'editor.png'), fullPage: true, clip: { x: 0, y: 0, width: 1440, height: 1500 } })
     await page.keyboard.press('Control+z')
     await page.getByTestId('tab-train').click()
     if (process.env.SCREENSHOT_ONLY === 'editor') return
-    await page.getByTestId('limit-input').fill('12000')
+    await page.getByTestId('limit-input').fill(process.env.SHOT_LIMIT || '12000')
     await page.getByTestId('epochs-input').fill('3')
     await page.getByTestId('train-button').click()
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.includes('running'))
-    await page.waitForTimeout(5000)
+    // Past the first mid-epoch validation check, so both charts have something to say.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('aria-valuenow')) >= 12, null, { timeout: 300000 })
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'training-live.png') })
+    // The first screen while training, at three window sizes (README: "from 1024 px to 1920 px").
+    for (const [width, height] of [[1024, 700], [1440, 900], [1920, 1080]]) {
+      await page.setViewportSize({ width, height })
+      await page.waitForTimeout(700)
+      await page.screenshot({ path: join(outDir, `train-${width}.png`) })
+    }
+    await page.setViewportSize({ width: 1440, height: 960 })
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.includes('completed'), null, { timeout: 300000 })
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(outDir, 'training.png'), fullPage: true })

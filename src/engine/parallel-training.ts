@@ -84,6 +84,15 @@ export async function startParallelTraining(
     modelInit: init,
     data: { ...shared, imageShape: [h, w, c], numClasses: data.numClasses },
     workerPath: gradientWorkerPath(),
-    optimizer: replicateOptimizer ? { name: hyper.optimizer, learningRate: hyper.learningRate } : undefined
+    optimizer: replicateOptimizer
+      ? {
+          name: hyper.optimizer,
+          learningRate: hyper.learningRate,
+          momentum: hyper.momentum,
+          beta1: hyper.beta1,
+          beta2: hyper.beta2,
+          rho: hyper.rho
+        }
+      : undefined
   })
 }

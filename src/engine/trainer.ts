@@ -1,7 +1,8 @@
 import { tf } from './tf'
 import { buildModel, countParams, snapshotWeights, type BuiltModel } from './model'
 import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
-import { DEFAULT_HYPER, learningRateAt, type Hyper } from '../shared/hyper'
+import { learningRateAt, type Hyper } from '../shared/hyper'
+import { setOptimizerLearningRate } from './backends/parallel/optimizer'
 import type { ModelSpec } from '../shared/model/spec'
 import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
@@ -126,23 +127,14 @@ function addWeightDecay(optimizer: tf.Optimizer, decay: number): void {
 }
 
 /** Sets an optimizer's learning rate for the next steps (SGD and momentum cache it as a tensor). */
-export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void }
-  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr)
-  else o.learningRate = lr
-}
+export const setLearningRate = setOptimizerLearningRate
 
-/** Whether each thread can keep its own optimizer: only with a fixed rate and PyTorch defaults. */
+/**
+ * Whether each thread can keep its own optimizer. Weight decay wraps the optimizer on the main
+ * thread only; schedules travel with each step and the constants with the spec.
+ */
 function optimizerReplicable(hyper: Hyper): boolean {
-  const d = DEFAULT_HYPER
-  return (
-    hyper.schedule === 'none' &&
-    hyper.weightDecay === 0 &&
-    hyper.momentum === d.momentum &&
-    hyper.beta1 === d.beta1 &&
-    hyper.beta2 === d.beta2 &&
-    hyper.rho === d.rho
-  )
+  return hyper.weightDecay === 0
 }
 
 /** Mean loss and accuracy over a whole split, summed batch by batch (not averaged per batch). */
@@ -352,7 +344,8 @@ export async function train(
     let partial: { epoch: number; batches: number } | null = null
     for (let epoch = firstEpoch; epoch <= hyper.epochs && !stopped; epoch++) {
       const learningRate = learningRateAt(hyper, epoch)
-      setLearningRate(live, learningRate)
+      if (trainer?.optimizer) trainer.setLearningRate(learningRate)
+      else setLearningRate(optimizer, learningRate)
       const order = new Int32Array(n)
       for (let i = 0; i < n; i++) order[i] = i
       shuffleInPlace(order, random)

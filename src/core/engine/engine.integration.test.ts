@@ -37,7 +37,7 @@ describe('engine process', () => {
     const dataset = await mnist()
     await supervisor.ensureStarted()
     const before = await supervisor.memory()
-    const hyper = hyperSchema.parse({ epochs: 1, limit: 2000, validationSplit: 0.1, backend: 'auto' })
+    const hyper = hyperSchema.parse({ epochs: 1, limit: 2000, validationSplit: 0.1, batchSize: 16, backend: 'auto' })
     const done = collect('int1', (m) => m.type === 'done' || m.type === 'failed')
     const started = Date.now()
     await supervisor.send({ type: 'train', job: { runId: 'int1', spec: getPreset('lenet').spec, hyper, dataset } })

@@ -14,7 +14,7 @@ describe('inspecting a trained run', () => {
 
   beforeAll(async () => {
     services = realServices(tmp.dir)
-    const hyper = hyperSchema.parse({ epochs: 2, limit: 5000, validationSplit: 0 })
+    const hyper = hyperSchema.parse({ epochs: 2, limit: 5000, validationSplit: 0, batchSize: 16 })
     runId = (await services.training.start({ spec: getPreset('lenet').spec, dataset: 'mnist', hyper })).runId
     await services.training.whenIdle()
   }, 600_000)

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BackendChoice, BackendName } from '../../shared/hyper'
 import { registerWasmKernels } from './wasm-kernels/index'
@@ -22,6 +24,11 @@ export interface SelectBackendOptions {
    */
   tfjsWasmDir?: string
   /**
+   * Imports a package by name (default: import()). Tests pass stand-ins for optional packages
+   * that are not installed here (tfjs-node, webgpu), so their loading paths run without them.
+   */
+  importModule?: (name: string) => Promise<unknown>
+  /**
    * Replaces the loaders of some backends (tests stub them, so what they check does not depend
    * on which optional packages happen to be installed).
    */
@@ -33,9 +40,33 @@ export type BackendLoader = (options: SelectBackendOptions) => Promise<void>
 type Loader = BackendLoader
 
 /** Imports an optional package; the variable specifier keeps bundlers from resolving it at build time. */
-async function importOptional(name: string): Promise<unknown> {
+async function importOptional(name: string, options: SelectBackendOptions = {}): Promise<unknown> {
+  if (options.importModule) return options.importModule(name)
   return import(/* @vite-ignore */ name)
 }
+
+/** The parts of the `webgpu` package (Dawn's Node bindings) the loader uses. */
+interface DawnModule {
+  create?: (flags: string[]) => { requestAdapter(): Promise<unknown> }
+  globals?: object
+}
+
+/** Folders where Linux keeps the Vulkan loader, besides those on LD_LIBRARY_PATH. */
+const VULKAN_LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib']
+
+/**
+ * Dawn reaches GPUs on Linux through Vulkan only. Without its loader there is no adapter, and
+ * loading Dawn would just print a native warning on every start, so the loader is looked for first.
+ */
+function vulkanLoaderMissing(): boolean {
+  if (process.platform !== 'linux') return false
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_LIBRARY_DIRS]
+  return !dirs.some((dir) => existsSync(join(dir, 'libvulkan.so.1')))
+}
+
+/** Why WebGPU cannot run without an adapter, in words a learner can act on. */
+export const NO_GPU_ADAPTER =
+  'no GPU adapter was found (WebGPU needs a GPU with a Vulkan, Metal or Direct3D 12 driver)'
 
 function missingReason(pkg: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
@@ -46,40 +77,58 @@ function missingReason(pkg: string, error: unknown): string {
 }
 
 const LOADERS: Record<BackendName, Loader> = {
-  async tensorflow() {
+  async tensorflow(options) {
     // tfjs-node registers the 'tensorflow' backend when imported; it needs libtensorflow.
     try {
-      await importOptional('@tensorflow/tfjs-node')
+      await importOptional('@tensorflow/tfjs-node', options)
     } catch (error) {
       throw new Error(missingReason('@tensorflow/tfjs-node', error))
     }
   },
-  async webgpu() {
-    // Node has no navigator.gpu; the `webgpu` package (Dawn bindings) provides one.
-    let gpuModule: { create?: (flags: string[]) => unknown; globals?: object }
-    try {
-      gpuModule = (await importOptional('webgpu')) as typeof gpuModule
-    } catch (error) {
-      throw new Error(missingReason('the webgpu package', error))
+  async webgpu(options) {
+    // Node has no navigator.gpu; the `webgpu` package (Dawn bindings) provides one. Ask it for an
+    // adapter before loading tfjs's WebGPU backend, so a machine without a GPU skips it cleanly.
+    const scope = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }
+    let gpu = scope.navigator?.gpu
+    let dawn: DawnModule | null = null
+    if (!gpu) {
+      // Tests bring their own stand-in for Dawn, which needs no Vulkan.
+      if (!options.importModule && vulkanLoaderMissing()) {
+        throw new Error(`${NO_GPU_ADAPTER}: no Vulkan loader (libvulkan.so.1) is installed`)
+      }
+      try {
+        dawn = (await importOptional('webgpu', options)) as DawnModule
+      } catch (error) {
+        throw new Error(missingReason('the webgpu package', error))
+      }
+      if (typeof dawn.create !== 'function') throw new Error('the webgpu package has no create()')
+      gpu = dawn.create([])
     }
+    let adapter: unknown = null
     try {
-      await importOptional('@tensorflow/tfjs-backend-webgpu')
+      adapter = await gpu.requestAdapter()
     } catch (error) {
-      throw new Error(missingReason('@tensorflow/tfjs-backend-webgpu', error))
+      throw new Error(`asking for a GPU adapter failed (${error instanceof Error ? error.message : String(error)})`)
     }
-    const scope = globalThis as { navigator?: { gpu?: unknown } }
-    if (!scope.navigator?.gpu && gpuModule.create) {
-      if (gpuModule.globals) Object.assign(globalThis, gpuModule.globals)
+    if (!adapter) throw new Error(NO_GPU_ADAPTER)
+    if (dawn) {
+      // tfjs-backend-webgpu reads navigator.gpu and the GPU* constants (GPUBufferUsage, ...).
+      if (dawn.globals) Object.assign(globalThis, dawn.globals)
       Object.defineProperty(globalThis, 'navigator', {
-        value: { ...(scope.navigator ?? {}), gpu: gpuModule.create([]) },
+        value: { ...(scope.navigator ?? {}), gpu },
         configurable: true
       })
+    }
+    try {
+      await importOptional('@tensorflow/tfjs-backend-webgpu', options)
+    } catch (error) {
+      throw new Error(missingReason('@tensorflow/tfjs-backend-webgpu', error))
     }
   },
   async wasm(options) {
     let wasmPackage: { setWasmPaths?: (prefix: string) => void }
     try {
-      wasmPackage = (await importOptional('@tensorflow/tfjs-backend-wasm')) as typeof wasmPackage
+      wasmPackage = (await importOptional('@tensorflow/tfjs-backend-wasm', options)) as typeof wasmPackage
     } catch (error) {
       throw new Error(missingReason('@tensorflow/tfjs-backend-wasm', error))
     }
@@ -91,9 +140,9 @@ const LOADERS: Record<BackendName, Loader> = {
     }
     registerWasmKernels({ wasmPath: options.wasmKernelsPath })
   },
-  async cpu() {
+  async cpu(options) {
     try {
-      await importOptional('@tensorflow/tfjs-backend-cpu')
+      await importOptional('@tensorflow/tfjs-backend-cpu', options)
     } catch (error) {
       throw new Error(missingReason('@tensorflow/tfjs-backend-cpu', error))
     }

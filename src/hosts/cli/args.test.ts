@@ -6,7 +6,7 @@ const hyperOf = (argv: string[]) => hyperFromFlags(parseFlags(argv, TRAIN_OPTION
 
 describe('train flags: optimizer settings, schedule, weight decay, early stopping', () => {
   it('keeps the defaults that reproduce earlier runs when no flag is given', () => {
-    expect(hyperOf([])).toMatchObject({ momentum: 0.9, beta1: 0.9, beta2: 0.999, rho: 0.99, weightDecay: 0, schedule: 'none', earlyStopping: 0 })
+    expect(hyperOf([])).toMatchObject({ momentum: 0.9, beta1: 0.9, beta2: 0.999, rho: 0.99, weightDecay: 0, schedule: 'cosine', earlyStopping: 0 })
   })
 
   it('reads every new flag', () => {

@@ -312,7 +312,20 @@ describe('web host back-pressure', () => {
     for (let id = 1; id <= REQUESTS; id++) {
       socket.write(wsFrame(JSON.stringify({ type: 'invoke', id, channel: 'app:info', payload: {} })))
     }
-    await done
+    // A host that drops the client early never dispatches the requests still unread, so wait
+    // for all of them or for the dispatching to stop (under load the drop can come first).
+    let seen = -1
+    const stalled = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (dispatched === seen) {
+          clearInterval(timer)
+          resolve()
+        }
+        seen = dispatched
+      }, 2000)
+      void done.then(() => clearInterval(timer))
+    })
+    await Promise.race([done, stalled])
     // Now drain what reached this client: a host that buffered everything sends all 64 MB and
     // keeps the connection open; a host that dropped the client sends what was on the wire.
     const total = REQUESTS * REPLY_BYTES

@@ -101,7 +101,7 @@ describe('training', () => {
         beta2: 0.999,
         rho: 0.99,
         weightDecay: 0,
-        schedule: 'none',
+        schedule: DEFAULT_HYPER.schedule,
         stepSize: 10,
         gamma: 0.1,
         earlyStopping: 0

@@ -14,7 +14,7 @@ import {
   storeWeights,
   type SharedData
 } from './shard'
-import { makeOptimizer, type OptimizerSpec } from './optimizer'
+import { makeOptimizer, setOptimizerLearningRate, type OptimizerSpec } from './optimizer'
 import type { FromWorker, GradientModel, InitMessage, ToWorker } from './protocol'
 
 export type { GradientModel, GradientModelFactory } from './protocol'
@@ -76,6 +76,8 @@ export interface ParallelTrainer {
    * Pass the optimizer only when the trainer was made without an optimizer spec.
    */
   step(indices: Int32Array, optimizer?: tf.Optimizer): Promise<StepResult>
+  /** Replicated mode: every thread's optimizer uses this learning rate from the next step on. */
+  setLearningRate(lr: number): void
   /** Stops the workers. The model stays usable on the main thread. */
   close(): Promise<void>
 }
@@ -205,6 +207,7 @@ export async function createParallelTrainer(
     throw error
   }
   let stepCount = 0
+  let learningRate = options.optimizer?.learningRate
 
   return {
     threads,
@@ -225,7 +228,8 @@ export async function createParallelTrainer(
           type: 'step',
           step,
           indices: parts[i + 1]!.slice(),
-          shardSizes
+          shardSizes,
+          learningRate
         } satisfies ToWorker)
       )
       const own = gatherBatch(data, parts[0]!)
@@ -255,6 +259,11 @@ export async function createParallelTrainer(
       applyFlatGradients(apply, model.variables, average)
       if (!ownOptimizer) storeWeights(model.variables, weights)
       return { loss: loss / indices.length, hits }
+    },
+    setLearningRate(lr) {
+      if (!ownOptimizer) throw new Error('Only a replicated parallel trainer owns a learning rate.')
+      learningRate = lr
+      setOptimizerLearningRate(ownOptimizer, lr)
     },
     async close() {
       for (const h of handles) h.worker.postMessage({ type: 'close' } satisfies ToWorker)

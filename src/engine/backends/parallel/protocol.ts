@@ -45,6 +45,8 @@ export interface StepMessage {
   indices: Int32Array
   /** Every thread's shard size this step, thread 0 first; the weights of the average. */
   shardSizes: number[]
+  /** Replicated mode: the learning rate of this step (a schedule changes it between epochs). */
+  learningRate?: number
 }
 
 /** Messages from the trainer to a worker. */

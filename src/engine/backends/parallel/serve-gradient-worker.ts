@@ -12,7 +12,7 @@ import {
   loadWeights,
   type SharedData
 } from './shard'
-import { makeOptimizer } from './optimizer'
+import { makeOptimizer, setOptimizerLearningRate } from './optimizer'
 import type {
   FromWorker,
   GradientModel,
@@ -111,6 +111,7 @@ function runStep(s: WorkerState, message: StepMessage): void {
     gradSlot(s.grads, message.step, t, threads, params)
   )
   averageGradients(slots, message.shardSizes, s.average)
+  if (message.learningRate !== undefined) setOptimizerLearningRate(s.optimizer, message.learningRate)
   applyFlatGradients(s.optimizer, s.model.variables, s.average)
 }
 

@@ -115,12 +115,23 @@ export function averageGradients(slots: Float32Array[], counts: number[], out: F
   })
 }
 
+/** An optimizer that takes the flat gradient as it is (FlatOptimizer). */
+interface FlatApplier {
+  applyFlat(variables: tf.Variable[], flat: Float32Array): void
+}
+
 /** Applies a flat gradient (variables back to back) with the optimizer. */
 export function applyFlatGradients(
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
   flat: Float32Array
 ): void {
+  // Not instanceof: tfjs's Optimizer answers instanceof for anything shaped like an optimizer.
+  const fused = optimizer as Partial<FlatApplier>
+  if (typeof fused.applyFlat === 'function') {
+    fused.applyFlat(variables, flat)
+    return
+  }
   const named: tf.NamedTensorMap = {}
   let offset = 0
   for (const v of variables) {

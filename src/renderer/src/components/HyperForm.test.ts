@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { mountApp } from '../testing/mount-app'
+import { DEFAULT_HYPER } from '../../../shared/hyper'
 
 let current: VueWrapper | null = null
 afterEach(() => {
@@ -73,5 +74,29 @@ describe('hyperparameter form: advanced settings', () => {
     expect(wrapper.find('#weightDecay-error').text()).toContain('from 0 (off) to 1')
     expect(wrapper.find('[data-testid="train-button"]').attributes('disabled')).toBeDefined()
     expect(api.startCalls).toHaveLength(0)
+  })
+})
+
+describe('hyperparameter form: defaults', () => {
+  it('starts from the measured defaults and says why, in words that match them', async () => {
+    const { wrapper, api } = await mountApp()
+    current = wrapper
+    expect((wrapper.find('[data-testid="lr-input"]').element as HTMLInputElement).value).toBe(String(DEFAULT_HYPER.learningRate))
+    expect((wrapper.find('[data-testid="batch-size-input"]').element as HTMLInputElement).value).toBe(String(DEFAULT_HYPER.batchSize))
+    expect((wrapper.find('[data-testid="epochs-input"]').element as HTMLInputElement).value).toBe(String(DEFAULT_HYPER.epochs))
+    const why = wrapper.find('[data-testid="defaults-why"]').text()
+    expect(why).toContain(`Adam at ${DEFAULT_HYPER.learningRate}`)
+    expect(why).toContain(`batch ${DEFAULT_HYPER.batchSize}`)
+    expect(why).toContain(`${DEFAULT_HYPER.epochs} epochs`)
+    expect(why).toContain(DEFAULT_HYPER.schedule)
+    await wrapper.find('[data-testid="train-button"]').trigger('click')
+    await flushPromises()
+    expect(api.startCalls[0].hyper).toMatchObject({
+      optimizer: DEFAULT_HYPER.optimizer,
+      learningRate: DEFAULT_HYPER.learningRate,
+      batchSize: DEFAULT_HYPER.batchSize,
+      epochs: DEFAULT_HYPER.epochs,
+      schedule: DEFAULT_HYPER.schedule
+    })
   })
 })
