@@ -76,7 +76,11 @@ export function createServices(opts: ServiceOptions): Services {
     'training:resume': (req) => training.resume(req.runId),
     'runs:resume': (req) => training.resumeRun(req.runId),
     'runs:branch': (req) => training.branchRun(req),
-    'runs:list': () => runs.list(),
+    // Each run says whether its dataset still holds the data it trained on (hashes are cached).
+    'runs:list': async () =>
+      Promise.all(
+        (await runs.list()).map(async (r) => ((await training.datasetChanged(r)) ? { ...r, datasetChanged: true } : r))
+      ),
     'runs:get': (req) => runsService.get(req.runId),
     'runs:rename': (req) => runsService.rename(req.runId, req.name),
     'runs:notes': (req) => runsService.notes(req.runId, req.notes),
