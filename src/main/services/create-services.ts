@@ -10,6 +10,8 @@ import { DatasetService } from './dataset-service'
 import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
 import { buildTrainedFiles, importTrainedFiles } from './model-exchange'
+import { importPytorchRunUpload, isPytorchRunUpload } from './pytorch-run-import'
+import { exportPytorchToDataFolder } from './pytorch-export'
 
 export interface ServiceOptions {
   /** The app's data folder: datasets/ and runs/ live under it. */
@@ -90,7 +92,9 @@ export function createServices(opts: ServiceOptions): Services {
         ]
       }
     },
-    'runs:import': (req) => importTrainedFiles(runs, req.files),
+    'runs:import': (req) =>
+      isPytorchRunUpload(req.files) ? importPytorchRunUpload(runs, req.files) : importTrainedFiles(runs, req.files),
+    'runs:exportPytorch': (req) => exportPytorchToDataFolder(join(opts.dataDir, 'exports'), runs, datasets, req),
     'datasets:images': (req) => library.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),

@@ -54,6 +54,7 @@ export interface WorkbenchApi {
     cancelEvaluation(request: RequestOf<'runs:cancelEvaluation'>): Promise<ResponseOf<'runs:cancelEvaluation'>>
     export(request: RequestOf<'runs:export'>): Promise<ResponseOf<'runs:export'>>
     import(request: RequestOf<'runs:import'>): Promise<ResponseOf<'runs:import'>>
+    exportPytorch(request: RequestOf<'runs:exportPytorch'>): Promise<ResponseOf<'runs:exportPytorch'>>
     onEvaluation(listener: (e: EventOf<'training:evaluation'>) => void): () => void
   }
   inspect: {
@@ -131,6 +132,7 @@ export function createApi(transport: Transport): WorkbenchApi {
       cancelEvaluation: call('runs:cancelEvaluation'),
       export: call('runs:export'),
       import: call('runs:import'),
+      exportPytorch: call('runs:exportPytorch'),
       onEvaluation: on('training:evaluation')
     },
     inspect: {
