@@ -89,7 +89,8 @@ start/epoch/done lines as \`cnn-workbench train --json\`.
 
     torchrun --standalone --nproc_per_node 4 train.py --out ./workbench-run
 
-(\`python3 -m torch.distributed.run\` where \`torchrun\` is not on the PATH.) Each process trains on its
+(\`python3 -m torch.distributed.run\` where \`torchrun\` is not on the PATH; with PyTorch 1.13 on Python 3.11 add
+\`--redirects 2 --tee 2\`, as its launcher crashes on the default 0.) Each process trains on its
 share of the data through a \`DistributedSampler\`; gradients are averaged by DDP (NCCL on GPUs, gloo
 on CPUs). The global batch is the per-process batch times the number of processes: by default the
 per-process batch is ${h.batchSize} ÷ processes (rounded up), so the global batch stays ${h.batchSize}; \`--batch-size N\`
