@@ -1,6 +1,14 @@
 import { resolve } from 'node:path'
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
+import { contentSecurityPolicy } from './src/shared/content-security-policy'
+
+/** Writes the one Content-Security-Policy (src/shared/content-security-policy.ts) into index.html. */
+const cspPlugin = {
+  name: 'cnn-workbench-csp',
+  transformIndexHtml: (html: string): string =>
+    html.replace('__CNN_WORKBENCH_CSP__', contentSecurityPolicy({ delivery: 'meta' }))
+}
 
 // electron-vite reads Electron's version from its package, which is absent where the optional
 // dependency could not install; the build output is the same, so name the major version here.
@@ -19,8 +27,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/engine/main.ts'),
           'gradient-worker': resolve(__dirname, 'src/engine/gradient-worker.ts'),
-          'web-host': resolve(__dirname, 'src/main/web/web-main.ts'),
-          cli: resolve(__dirname, 'src/cli/main.ts')
+          'web-host': resolve(__dirname, 'src/hosts/web/web-main.ts'),
+          cli: resolve(__dirname, 'src/hosts/cli/main.ts')
         }
       }
     }
@@ -34,7 +42,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     resolve: { alias: { '@renderer': resolve(__dirname, 'src/renderer/src') } },
-    plugins: [vue()],
+    plugins: [vue(), cspPlugin],
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
     }

@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['src/{shared,main,engine,cli}/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/{shared,data,core,engine,main,hosts}/**/*.test.ts', 'test/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000
         }
@@ -20,7 +20,10 @@ export default defineConfig({
         test: {
           name: 'renderer',
           environment: 'happy-dom',
-          include: ['src/renderer/**/*.test.ts']
+          include: ['src/renderer/**/*.test.ts'],
+          setupFiles: ['src/renderer/src/testing/setup.ts'],
+          // Whole-app mounts take seconds on a busy machine; the limit only catches hangs.
+          testTimeout: 30_000
         }
       }
     ]

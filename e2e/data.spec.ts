@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, expect } from './fixtures'
-import { writeIdxFolder } from '../src/main/datasets/testing/fixtures'
+import { writeIdxFolder } from '../src/data/datasets/testing/fixtures'
 
 /** Debian's dataset-fashion-mnist package; generated IDX .gz files stand in where it is absent. */
 const DEBIAN_FASHION = '/usr/share/datasets/fashion-mnist'

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, expect } from './fixtures'
-import { writeImageFolder } from '../src/main/datasets/testing/images'
+import { writeImageFolder } from '../src/core/datasets/testing/images'
 
 test.describe('importing a folder of images, one sub-folder per class', () => {
   test('offers colour, size and test share, imports, and explores the result', async ({ app }) => {

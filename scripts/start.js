@@ -29,8 +29,11 @@ function electronBinary() {
   }
 }
 
-function run(cmd, args) {
-  const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' })
+function run(cmd, args, { ipc = false } = {}) {
+  // The web host gets an IPC channel: it closes when this launcher dies, however it dies
+  // (even SIGKILL), and the host then shuts down instead of running on unseen.
+  const stdio = ipc ? ['inherit', 'inherit', 'inherit', 'ipc'] : 'inherit'
+  const child = spawn(cmd, args, { cwd: root, stdio })
   const forward = (sig) => child.kill(sig)
   process.on('SIGINT', forward)
   process.on('SIGTERM', forward)
@@ -48,5 +51,5 @@ if (electron) {
     console.log('so CNN Workbench starts as a web app on this machine instead.')
   }
   const extra = process.argv.slice(2).filter((a) => a !== '--web')
-  run(process.execPath, [join(root, 'out/main/web-host.js'), ...extra])
+  run(process.execPath, [join(root, 'out/main/web-host.js'), ...extra], { ipc: true })
 }

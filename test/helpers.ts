@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createServices, type Services } from '../src/main/services/create-services'
-import { nodeEngineLauncher } from '../src/main/engine/node-launcher'
+import { createServices, type Services } from '../src/core/services/create-services'
+import { nodeEngineLauncher } from '../src/core/engine/node-launcher'
+import type { EngineHandle, EngineLauncher } from '../src/core/engine/supervisor'
 
 export const ROOT = resolve(__dirname, '..')
 /** The engine entry as TypeScript: tests run the real engine process through tsx. */
@@ -16,8 +17,18 @@ export function tempDir(prefix = 'cnnwb-test-'): { dir: string; cleanup: () => v
 }
 
 /** The main process's real services with a real engine child process. */
-export function realServices(dataDir: string): Services {
-  return createServices({ dataDir, launcher: nodeEngineLauncher(ENGINE_TS), host: 'web', version: 'test' })
+export function realServices(dataDir: string, launcher: EngineLauncher = nodeEngineLauncher(ENGINE_TS)): Services {
+  return createServices({ dataDir, launcher, host: 'web', version: 'test' })
+}
+
+/** A real engine launcher whose latest process a test can kill as a crash would. */
+export function crashableEngine(entry = ENGINE_TS): { launcher: EngineLauncher; crash(): void } {
+  const launch = nodeEngineLauncher(entry)
+  let latest: EngineHandle | null = null
+  return {
+    launcher: () => (latest = launch()),
+    crash: () => latest?.kill()
+  }
 }
 
 /** What one CLI invocation printed: exit code, output, and its JSON lines parsed. */
@@ -30,7 +41,7 @@ export interface CliResult {
 
 /** Runs the real CLI entry (TypeScript through tsx) with `home` as its data folder. */
 export function runCli(home: string, args: string[], timeoutMs = 180_000): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/hosts/cli/main.ts'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, CNN_WORKBENCH_HOME: home, CNN_WORKBENCH_ENGINE: ENGINE_TS },

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { realServices, runCli, tempDir } from './helpers'
-import { RunStore } from '../src/main/services/run-store'
-import { importTrainedFiles, importTrainedModel, TRAINED_FORMAT } from '../src/main/services/model-exchange'
+import { RunStore } from '../src/data/runs/run-store'
+import { importTrainedFiles, importTrainedModel, TRAINED_FORMAT } from '../src/core/services/model-exchange'
 import { WorkbenchError } from '../src/shared/contract/errors'
 
 const home = tempDir('cnnwb-exchange-')

@@ -50,6 +50,7 @@ declare module 'electron' {
     loadFile(path: string): Promise<void>
   }
   export const app: {
+    readonly isPackaged: boolean
     whenReady(): Promise<void>
     getPath(name: 'userData'): string
     on(event: 'window-all-closed' | 'activate', listener: () => void): void

@@ -1,6 +1,6 @@
 import { tf } from './tf'
 import type { Normalizer } from './preprocess'
-import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import type { LoadedDataset, SplitData } from '../data/datasets/types'
 import { seededRandom } from '../shared/random'
 
 export { seededRandom }

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { readCheckpoint, modelFromCheckpoint } from './checkpoint'
+import { modelFromCheckpoint } from './checkpoint'
+import { readCheckpoint } from '../data/runs/run-folder'
 import { realServices, tempDir } from '../../test/helpers'
 import { getPreset } from '../shared/model/presets'
 import { hyperSchema } from '../shared/hyper'
 import type { EventOf } from '../shared/contract/api'
-import { DEFAULT_RANDOM_PREDICTIONS, MAX_MISCLASSIFIED } from '../shared/contract/runs'
+import { DEFAULT_RANDOM_PREDICTIONS, MAX_MISCLASSIFIED, evaluationSchema } from '../shared/contract/runs'
 
 // A small run trained through the real services and engine process, then evaluated from disk.
 describe('checkpoint loading and test-split evaluation', () => {
@@ -78,8 +79,9 @@ describe('checkpoint loading and test-split evaluation', () => {
   it('runs two evaluations at once in one engine (variable names do not clash)', async () => {
     const runs = await services.runs.list()
     const dataset = await services.datasets.resolve('mnist')
-    const call = () => services.engine.call('evaluate', { runId: runs[0].id, runDir: services.runs.dir(runs[0].id), dataset })
-    const [a, b] = (await Promise.all([call(), call()])) as Array<{ testAccuracy: number }>
+    const call = () =>
+      services.engine.call('evaluate', { runId: runs[0].id, runDir: services.runs.dir(runs[0].id), dataset }, evaluationSchema)
+    const [a, b] = await Promise.all([call(), call()])
     expect(a.testAccuracy).toBe(b.testAccuracy)
   })
 
@@ -97,6 +99,7 @@ describe('checkpoint loading and test-split evaluation', () => {
     const call = services.engine.call(
       'evaluate',
       { runId, runDir: services.runs.dir(runId), dataset },
+      evaluationSchema,
       { signal: abort.signal, onProgress: () => abort.abort() }
     )
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' })
@@ -106,7 +109,7 @@ describe('checkpoint loading and test-split evaluation', () => {
     mkdirSync(join(tmp.dir, 'empty-run'))
     const dataset = await services.datasets.resolve('mnist')
     await expect(
-      services.engine.call('evaluate', { runId: 'empty-run', runDir: join(tmp.dir, 'empty-run'), dataset })
+      services.engine.call('evaluate', { runId: 'empty-run', runDir: join(tmp.dir, 'empty-run'), dataset }, evaluationSchema)
     ).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 })

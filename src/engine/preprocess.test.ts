@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import type { LoadedDataset, SplitData } from '../data/datasets/types'
 import { DEFAULT_HYPER } from '../shared/hyper'
 import { planSplit } from './data'
 import {

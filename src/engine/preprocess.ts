@@ -1,4 +1,4 @@
-import type { LoadedDataset, SplitData } from '../main/datasets/types'
+import type { LoadedDataset, SplitData } from '../data/datasets/types'
 import type { Hyper, Normalization } from '../shared/hyper'
 import type { Preprocessing } from '../shared/contract/types'
 import { planSplit, seededRandom, shuffleInPlace, type SplitPlan } from './data'

@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readRunRecord } from '../data/runs/run-folder'
 import { preprocessingSchema, type Preprocessing } from '../shared/contract/types'
 import { normalizerOf, type Normalizer } from './preprocess'
 
 /** The input scaling recorded in a run's run.json; undefined for runs that predate it ([0, 1]). */
 export async function readRunPreprocessing(runDir: string): Promise<Preprocessing | undefined> {
   try {
-    const record = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as { preprocessing?: unknown }
-    const parsed = preprocessingSchema.safeParse(record.preprocessing)
+    const record = await readRunRecord(runDir)
+    const parsed = preprocessingSchema.safeParse(record?.preprocessing)
     return parsed.success ? parsed.data : undefined
   } catch {
     return undefined

@@ -2,17 +2,18 @@ import { tf } from './tf'
 import { toEngineSchema, type FromEngine, type TrainJob } from '../shared/engine-protocol'
 import { WorkbenchError, describeIssues, toErrorInfo } from '../shared/contract/errors'
 import { summarizeModel } from '../shared/model/shape-inference'
+import { incompatibility } from '../shared/model/compatibility'
 import { selectBackend } from './backends/select'
 import { prepareData } from './data'
 import { normalizerOf, planForHyper, preprocessingFor } from './preprocess'
 import { train, type ResumePoint } from './trainer'
-import { readCheckpoint } from './checkpoint'
+import { readCheckpoint } from '../data/runs/run-folder'
 import { chooseThreads } from './parallel-training'
-import { loadDataset } from '../main/datasets/registry'
-import type { LoadedDataset } from '../main/datasets/types'
+import { loadDataset } from '../data/datasets/registry'
+import type { LoadedDataset } from '../data/datasets/types'
 import type { BackendName } from '../shared/hyper'
 import { METHODS } from './methods'
-import type { DatasetSource } from '../main/datasets/types'
+import type { DatasetSource } from '../data/datasets/types'
 
 /** Reads a run's checkpoint as the point a resumed training goes on from. */
 async function resumePoint(runDir: string, valLosses: Array<number | null>): Promise<ResumePoint> {
@@ -125,21 +126,8 @@ export class EngineServer {
         throw new WorkbenchError('INVALID_MODEL', `Layer ${e.index + 1}: ${e.message}`)
       }
       const ds = await this.loadCached(job)
-      const [c, h, w] = ds.shape
-      const inp = job.spec.input
-      if (inp.channels !== c || inp.height !== h || inp.width !== w) {
-        throw new WorkbenchError(
-          'INCOMPATIBLE',
-          `The model expects ${inp.channels} × ${inp.height} × ${inp.width} input but ${ds.name} has ${c} × ${h} × ${w} images. Change the model's input or pick another dataset.`
-        )
-      }
-      const last = summary.outputShape
-      if (!last || last.length !== 1 || last[0] !== ds.classes.length) {
-        throw new WorkbenchError(
-          'INCOMPATIBLE',
-          `The last layer gives ${last ? last.join(' × ') : 'no'} outputs but ${ds.name} has ${ds.classes.length} classes. Set the last dense layer to ${ds.classes.length} units.`
-        )
-      }
+      const problem = incompatibility(job.spec, summary.outputShape, ds)
+      if (problem) throw problem
       const chosen = await selectBackend(job.hyper.backend)
       this.backend = chosen.backend
       const plan = planForHyper(ds, job.hyper)

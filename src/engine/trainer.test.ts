@@ -6,7 +6,7 @@ import { makeOptimizer, train, type TrainerSink } from './trainer'
 import { getPreset } from '../shared/model/presets'
 import { modelSpecSchema } from '../shared/model/spec'
 import { hyperSchema, type HyperInput } from '../shared/hyper'
-import type { LoadedDataset } from '../main/datasets/types'
+import type { LoadedDataset } from '../data/datasets/types'
 import type { EpochMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
 

@@ -24,6 +24,12 @@ export function lossDiverged(what: string, learningRate: number): WorkbenchError
 
 /** Batch progress is sent at most this often, so the UI gets about ten updates a second. */
 export const PROGRESS_INTERVAL_MS = 100
+/** Validation checks per epoch (the last at the epoch's end), so curves move within long epochs. */
+export const VAL_CHECKS_PER_EPOCH = 4
+/** Epochs shorter than this get one check, at their end: short runs stay as fast as before. */
+export const MIN_BATCHES_FOR_VAL_CHECKS = 200
+/** Mid-epoch checks score this many validation images; the epoch's end scores all of them. */
+export const VAL_CHECK_IMAGES = 1_000
 /** Samples per forward pass when evaluating; bounded so memory stays flat on big splits. */
 const EVAL_BATCH_SIZE = 1000
 
@@ -265,6 +271,16 @@ function singleThreadStep(model: BuiltModel, optimizer: tf.Optimizer, data: Trai
   }
 }
 
+/** The batches (counted from 1) after which a mid-epoch validation check runs; none in short epochs. */
+export function midEpochCheckBatches(batchesPerEpoch: number): Set<number> {
+  const out = new Set<number>()
+  if (batchesPerEpoch < MIN_BATCHES_FOR_VAL_CHECKS) return out
+  for (let k = 1; k < VAL_CHECKS_PER_EPOCH; k++) {
+    out.add(Math.round((k * batchesPerEpoch) / VAL_CHECKS_PER_EPOCH))
+  }
+  return out
+}
+
 /** Trains a model from its spec on prepared data, reporting through the sink. */
 export async function train(
   spec: ModelSpec,
@@ -315,6 +331,7 @@ export async function train(
       for (let e = 1; e < firstEpoch; e++) shuffleInPlace(new Int32Array(n), random)
     }
     const valLosses: Array<number | null> = [...(resume?.valLosses ?? [])]
+    const midEpochChecks = midEpochCheckBatches(batchesPerEpoch)
     let note: string | undefined
     // Moved forward by the time spent paused, so elapsed time and speed count training only.
     let started = performance.now()
@@ -348,8 +365,11 @@ export async function train(
         lossSum += batchLoss * idx.length
         correct += batchHits
         seen += idx.length
+        const check = data.validation && midEpochChecks.has(b + 1)
+          ? await evaluate(model, { ...data.validation, count: Math.min(VAL_CHECK_IMAGES, data.validation.count) }, data.numClasses)
+          : null
         const now = performance.now()
-        if (now - lastReport >= PROGRESS_INTERVAL_MS || b === batchesPerEpoch - 1) {
+        if (check || now - lastReport >= PROGRESS_INTERVAL_MS || b === batchesPerEpoch - 1) {
           lastReport = now
           const elapsedMs = now - started
           const doneSamples = (epoch - firstEpoch) * n + seen
@@ -364,7 +384,14 @@ export async function train(
             accuracy: batchHits / idx.length,
             samplesPerSecond,
             elapsedMs,
-            etaMs: samplesPerSecond > 0 ? (remaining / samplesPerSecond) * 1000 : 0
+            etaMs: samplesPerSecond > 0 ? (remaining / samplesPerSecond) * 1000 : 0,
+            ...(check && data.validation
+              ? {
+                  valLoss: check.loss,
+                  valAccuracy: check.accuracy,
+                  valCount: Math.min(VAL_CHECK_IMAGES, data.validation.count)
+                }
+              : {})
           })
           // Let stop messages in between batches.
           await new Promise((resolve) => setImmediate(resolve))

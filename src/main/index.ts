@@ -1,17 +1,18 @@
 import { app, BrowserWindow, session, shell } from 'electron'
 import { join } from 'node:path'
-import { createServices } from './services/create-services'
-import { createDispatcher } from './router'
+import { createServices } from '../core/services/create-services'
+import { createDispatcher } from '../core/router'
 import { registerIpcHandlers, webContentsSink } from './ipc/ipc-main-helper'
 import { utilityEngineLauncher } from './engine/utility-launcher'
-import { engineEntry } from './paths'
+import { engineEntry } from '../core/paths'
 import { version } from '../../package.json'
+import { contentSecurityPolicy } from '../shared/content-security-policy'
+import { isTrustedSenderUrl, rendererSource, type RendererSource } from './renderer-source'
 
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+const CSP = contentSecurityPolicy()
 
 // Entry of the Electron host: the composition root for the desktop app.
-function createWindow(): BrowserWindow {
+function createWindow(source: RendererSource): BrowserWindow {
   const win = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -32,8 +33,8 @@ function createWindow(): BrowserWindow {
     if (url.startsWith('https://')) void shell.openExternal(url)
     return { action: 'deny' }
   })
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
-  else void win.loadFile(join(__dirname, '../renderer/index.html'))
+  if (source.kind === 'dev') void win.loadURL(source.url)
+  else void win.loadFile(source.path)
   return win
 }
 
@@ -48,11 +49,15 @@ app.whenReady().then(() => {
     host: 'electron',
     version
   })
-  let win: BrowserWindow | null = createWindow()
+  const source = rendererSource({
+    packaged: app.isPackaged,
+    env: process.env,
+    indexFile: join(__dirname, '../renderer/index.html')
+  })
+  let win: BrowserWindow | null = createWindow(source)
   services.setSink(webContentsSink(() => win?.webContents ?? null))
   registerIpcHandlers(createDispatcher(services.handlers), (e) => {
-    const url = e.senderFrame?.url ?? ''
-    return e.sender === win?.webContents && (url.startsWith('file://') || url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\0'))
+    return e.sender === win?.webContents && isTrustedSenderUrl(e.senderFrame?.url ?? '', source)
   })
   win.on('closed', () => (win = null))
   app.on('window-all-closed', () => {
@@ -60,7 +65,7 @@ app.whenReady().then(() => {
   })
   app.on('activate', () => {
     if (!win) {
-      win = createWindow()
+      win = createWindow(source)
     }
   })
 })

@@ -2,8 +2,13 @@ import { z } from 'zod'
 import { modelSpecSchema } from './model/spec'
 import { backendNameSchema, hyperSchema } from './hyper'
 import { errorInfoSchema } from './contract/errors'
-import type { Preprocessing } from './contract/types'
-import { epochMetricsSchema, progressEventSchema, runIdSchema, testMetricsSchema } from './contract/types'
+import {
+  epochMetricsSchema,
+  preprocessingSchema,
+  progressEventSchema,
+  runIdSchema,
+  testMetricsSchema
+} from './contract/types'
 
 /**
  * Messages between the main process (supervisor) and the engine process. The engine is the only
@@ -61,17 +66,84 @@ export interface WeightTensor {
   data: Float32Array
 }
 
-export type FromEngine =
-  | { type: 'hello'; pid: number }
-  | { type: 'pong'; id: number }
-  | { type: 'memory'; id: number; numTensors: number; numBytes: number; rssBytes: number }
-  | { type: 'started'; runId: string; backend: z.infer<typeof backendNameSchema>; notes: string[]; params: number; trainCount: number; valCount: number; testCount: number; preprocessing: Preprocessing }
-  | ({ type: 'progress' } & z.infer<typeof progressEventSchema>)
-  | { type: 'epoch'; runId: string; metrics: z.infer<typeof epochMetricsSchema>; weights: WeightTensor[]; optimizer: WeightTensor[] }
-  | { type: 'done'; runId: string; status: 'completed' | 'stopped'; test: z.infer<typeof testMetricsSchema> | null; note?: string }
-  | { type: 'failed'; runId: string; error: z.infer<typeof errorInfoSchema> }
-  | { type: 'error'; error: z.infer<typeof errorInfoSchema> }
-  | { type: 'reply'; id: number; ok: true; value: unknown }
-  | { type: 'reply'; id: number; ok: false; error: z.infer<typeof errorInfoSchema> }
+/**
+ * Any JavaScript number. Metrics may legitimately be NaN or infinite (a diverged validation loss,
+ * a rate over a zero interval); what these schemas check is the messages' shape, so a bad
+ * message becomes a typed error instead of a cast.
+ */
+const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' })
+const weightTensorSchema = z.object({
+  name: z.string(),
+  shape: z.array(num),
+  data: z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' })
+}) satisfies z.ZodType<WeightTensor>
+const engineProgressSchema = z.object({
+  runId: runIdSchema,
+  epoch: num,
+  epochs: num,
+  batch: num,
+  batchesPerEpoch: num,
+  loss: num,
+  accuracy: num,
+  samplesPerSecond: num,
+  elapsedMs: num,
+  etaMs: num
+}) satisfies z.ZodType<z.infer<typeof progressEventSchema>>
+const engineEpochMetricsSchema = z.object({
+  epoch: num,
+  loss: num,
+  accuracy: num,
+  valLoss: num.nullable(),
+  valAccuracy: num.nullable(),
+  seconds: num,
+  samplesPerSecond: num,
+  learningRate: num.optional()
+}) satisfies z.ZodType<z.infer<typeof epochMetricsSchema>>
+const engineTestMetricsSchema = z.object({
+  testAccuracy: num,
+  testLoss: num,
+  testCount: num
+}) satisfies z.ZodType<z.infer<typeof testMetricsSchema>>
+
+/** Every message the engine sends, validated where the main process receives it (supervisor). */
+export const fromEngineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), pid: num }),
+  z.object({ type: z.literal('pong'), id: num }),
+  z.object({ type: z.literal('memory'), id: num, numTensors: num, numBytes: num, rssBytes: num }),
+  z.object({
+    type: z.literal('started'),
+    runId: runIdSchema,
+    backend: backendNameSchema,
+    notes: z.array(z.string()),
+    params: num,
+    trainCount: num,
+    valCount: num,
+    testCount: num,
+    preprocessing: preprocessingSchema
+  }),
+  engineProgressSchema.extend({ type: z.literal('progress') }),
+  z.object({
+    type: z.literal('epoch'),
+    runId: runIdSchema,
+    metrics: engineEpochMetricsSchema,
+    weights: z.array(weightTensorSchema),
+    optimizer: z.array(weightTensorSchema)
+  }),
+  z.object({
+    type: z.literal('done'),
+    runId: runIdSchema,
+    status: z.enum(['completed', 'stopped']),
+    test: engineTestMetricsSchema.nullable(),
+    note: z.string().optional()
+  }),
+  z.object({ type: z.literal('failed'), runId: runIdSchema, error: errorInfoSchema }),
+  z.object({ type: z.literal('error'), error: errorInfoSchema }),
+  // One reply per call: a value, or an error. `value` is checked by the caller's own schema.
+  z.discriminatedUnion('ok', [
+    z.object({ type: z.literal('reply'), id: num, ok: z.literal(true), value: z.unknown() }),
+    z.object({ type: z.literal('reply'), id: num, ok: z.literal(false), error: errorInfoSchema })
+  ]),
   /** Intermediate results of a long call (t-SNE frames, evaluation progress). */
-  | { type: 'callProgress'; id: number; payload: unknown }
+  z.object({ type: z.literal('callProgress'), id: num, payload: z.unknown() })
+])
+export type FromEngine = z.infer<typeof fromEngineSchema>

@@ -21,9 +21,16 @@ export interface SelectBackendOptions {
    * bundled rather than left in node_modules (where it finds them itself).
    */
   tfjsWasmDir?: string
+  /**
+   * Replaces the loaders of some backends (tests stub them, so what they check does not depend
+   * on which optional packages happen to be installed).
+   */
+  loaders?: Partial<Record<BackendName, BackendLoader>>
 }
 
-type Loader = (options: SelectBackendOptions) => Promise<void>
+/** Loads one backend's package and registers it with TensorFlow.js; throws why it cannot. */
+export type BackendLoader = (options: SelectBackendOptions) => Promise<void>
+type Loader = BackendLoader
 
 /** Imports an optional package; the variable specifier keeps bundlers from resolving it at build time. */
 async function importOptional(name: string): Promise<unknown> {
@@ -99,7 +106,7 @@ async function tryBackend(
   options: SelectBackendOptions
 ): Promise<string | null> {
   try {
-    await LOADERS[name](options)
+    await (options.loaders?.[name] ?? LOADERS[name])(options)
   } catch (error) {
     return error instanceof Error ? error.message : String(error)
   }

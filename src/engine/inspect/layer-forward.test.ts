@@ -5,7 +5,7 @@ import { forwardLayers } from './layer-forward'
 import { RunCache } from './load-run'
 import { getPreset } from '../../shared/model/presets'
 import { MODEL_FORMAT, modelSpecSchema } from '../../shared/model/spec'
-import { RunStore } from '../../main/services/run-store'
+import { RunStore } from '../../data/runs/run-store'
 import { tempDir } from '../../../test/helpers'
 
 describe('per-layer forward and checkpoint loading', () => {

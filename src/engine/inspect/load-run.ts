@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { BuiltModel } from '../model'
-import { MODEL_DIR, modelFromCheckpoint, readCheckpoint } from '../checkpoint'
+import { modelFromCheckpoint } from '../checkpoint'
+import { checkpointMtimeMs, readCheckpoint } from '../../data/runs/run-folder'
 import type { ModelSpec } from '../../shared/model/spec'
 import type { WeightTensor } from '../../shared/engine-protocol'
 
@@ -19,9 +18,7 @@ export interface LoadedRun {
 /** Loads a run's checkpoint into a freshly built model (weights assigned by position). */
 export async function loadRun(runDir: string): Promise<LoadedRun> {
   const ckpt = await readCheckpoint(runDir)
-  const mtimeMs = await stat(join(runDir, MODEL_DIR, 'model.json'))
-    .then((s) => s.mtimeMs)
-    .catch(() => -1)
+  const mtimeMs = await checkpointMtimeMs(runDir)
   return { runDir, ...ckpt, model: modelFromCheckpoint(ckpt), mtimeMs }
 }
 
@@ -33,7 +30,7 @@ export class RunCache {
   async get(runDir: string): Promise<LoadedRun> {
     const hit = this.entries.get(runDir)
     if (hit) {
-      const mtime = await stat(join(runDir, MODEL_DIR, 'model.json')).then((s) => s.mtimeMs).catch(() => -1)
+      const mtime = await checkpointMtimeMs(runDir)
       if (mtime === hit.mtimeMs) {
         this.entries.delete(runDir)
         this.entries.set(runDir, hit)

@@ -3,7 +3,8 @@ import { runInputNormalizer } from '../run-preprocessing'
 import type { Normalizer } from '../preprocess'
 import { tf } from '../tf'
 import { defineMethod } from './types'
-import { modelFromCheckpoint, readCheckpoint } from '../checkpoint'
+import { modelFromCheckpoint } from '../checkpoint'
+import { readCheckpoint } from '../../data/runs/run-folder'
 import { seededRandom } from '../data'
 import { datasetSourceSchema } from '../../shared/engine-protocol'
 import { WorkbenchError } from '../../shared/contract/errors'
@@ -16,7 +17,7 @@ import {
   type Misclassified,
   type Prediction
 } from '../../shared/contract/runs'
-import type { SplitData } from '../../main/datasets/types'
+import type { SplitData } from '../../data/datasets/types'
 
 /** Test images per forward pass: bounded so memory stays flat on CIFAR-sized splits. */
 const EVAL_BATCH_SIZE = 500

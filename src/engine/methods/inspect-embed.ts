@@ -97,7 +97,7 @@ export function embedMethod(cache: RunCache): EngineMethod {
       points = toPairs(r.projected, n)
       explainedVariance = r.explainedVariance
     } else {
-      ctx.progress({ phase: 'neighbours', done: 0, total: p.iterations })
+      ctx.progress({ phase: 'neighbours', done: 0, total: p.iterations, labels })
       const reduced = d > TSNE_INPUT_DIMS ? pca(data, n, d, TSNE_INPUT_DIMS) : null
       await yieldNow()
       throwIfCancelled(ctx.signal)

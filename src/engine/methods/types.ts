@@ -1,6 +1,6 @@
 import type { z } from 'zod'
-import type { LoadedDataset } from '../../main/datasets/types'
-import type { DatasetSource } from '../../main/datasets/types'
+import type { LoadedDataset } from '../../data/datasets/types'
+import type { DatasetSource } from '../../data/datasets/types'
 
 /** What a method gets besides its params: progress, cancellation, and the engine's dataset cache. */
 export interface MethodContext {

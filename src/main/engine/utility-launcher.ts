@@ -1,5 +1,5 @@
 import { utilityProcess } from 'electron'
-import type { EngineHandle, EngineLauncher } from './supervisor'
+import type { EngineHandle, EngineLauncher } from '../../core/engine/supervisor'
 
 /** Launches the engine as an Electron utilityProcess. */
 export function utilityEngineLauncher(entry: string): EngineLauncher {

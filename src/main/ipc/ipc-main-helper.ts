@@ -1,6 +1,6 @@
 import { ipcMain, type WebContents, type IpcMainInvokeEvent } from 'electron'
 import { requests, type EventSink } from '../../shared/contract/api'
-import type { Envelope } from '../router'
+import type { Envelope } from '../../core/router'
 
 /** The only file in the main process that touches ipcMain: one handler per contract channel. */
 export function registerIpcHandlers(

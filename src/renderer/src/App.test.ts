@@ -114,8 +114,12 @@ describe('training', () => {
     expect(isProxy(payload.hyper)).toBe(false)
     // What IPC does with it: a proxy anywhere inside would throw here.
     expect(() => structuredClone(payload)).not.toThrow()
-    expect(byId(wrapper, 'train-button').attributes('disabled')).toBeDefined()
+    // aria-disabled, not disabled: a disabled button would drop keyboard focus to the page.
+    expect(byId(wrapper, 'train-button').attributes('aria-disabled')).toBe('true')
+    expect(byId(wrapper, 'train-button').attributes('disabled')).toBeUndefined()
     expect(byId(wrapper, 'stop-button').attributes('disabled')).toBeUndefined()
+    await byId(wrapper, 'train-button').trigger('click')
+    expect(api.startCalls).toHaveLength(1)
   })
 
   it('leaves out an empty training subset size', async () => {

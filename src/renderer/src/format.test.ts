@@ -6,7 +6,8 @@ import {
   formatInt,
   formatLoss,
   formatPercent,
-  formatShape
+  formatShape,
+  plural
 } from './format'
 
 describe('format', () => {
@@ -30,5 +31,12 @@ describe('format', () => {
     expect(formatCompact(2_457_600)).toBe('2.46M')
     expect(formatBytes(512)).toBe('512 bytes')
     expect(formatBytes(3 * 1024 * 1024 + 52_000)).toBe('3.05 MiB')
+  })
+
+  it('says "1 epoch", never "1 epochs"', () => {
+    expect(plural(1, 'epoch')).toBe('1 epoch')
+    expect(plural(0, 'epoch')).toBe('0 epochs')
+    expect(plural(2000, 'image')).toBe('2,000 images')
+    expect(plural(1, 'class', 'classes')).toBe('1 class')
   })
 })

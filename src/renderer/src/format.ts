@@ -10,6 +10,11 @@ export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toFixed(2)} %`
 }
 
+/** 1, 'epoch' -> "1 epoch"; 3, 'epoch' -> "3 epochs" (irregular plurals passed in). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatInt(n)} ${n === 1 ? one : many}`
+}
+
 /** Loss values: four significant digits, enough to see a trend. */
 export function formatLoss(loss: number): string {
   if (!Number.isFinite(loss)) return String(loss)

@@ -122,6 +122,86 @@ export type ParsedRequestOf<C extends RequestChannel> = z.infer<(typeof requests
 export type ResponseOf<C extends RequestChannel> = z.infer<(typeof requests)[C]['response']>
 export type EventOf<C extends EventChannel> = z.infer<(typeof events)[C]>
 
+const request = <C extends RequestChannel>(channel: C) => ({ kind: 'request', channel }) as const
+const event = <C extends EventChannel>(channel: C) => ({ kind: 'event', channel }) as const
+
+/**
+ * The API the renderer sees as `window.workbench`: each method names the request it sends or the
+ * event stream it subscribes to. `WorkbenchApi` and `createApi` (client.ts) are derived from it.
+ */
+export const workbenchApi = {
+  app: { info: request('app:info') },
+  datasets: {
+    list: request('datasets:list'),
+    inspect: request('datasets:inspect'),
+    samples: request('datasets:samples'),
+    stats: request('datasets:stats'),
+    import: request('datasets:import'),
+    probe: request('datasets:probe'),
+    download: request('datasets:download'),
+    cancel: request('datasets:cancel'),
+    onProgress: event('datasets:progress'),
+    images: request('datasets:images')
+  },
+  presets: { list: request('presets:list') },
+  engine: {
+    status: request('engine:status'),
+    restart: request('engine:restart'),
+    onStatus: event('engine:status')
+  },
+  training: {
+    start: request('training:start'),
+    stop: request('training:stop'),
+    pause: request('training:pause'),
+    resume: request('training:resume'),
+    onProgress: event('training:progress'),
+    onEpoch: event('training:epoch'),
+    onStatus: event('training:status')
+  },
+  runs: {
+    list: request('runs:list'),
+    get: request('runs:get'),
+    rename: request('runs:rename'),
+    notes: request('runs:notes'),
+    delete: request('runs:delete'),
+    restore: request('runs:restore'),
+    resume: request('runs:resume'),
+    branch: request('runs:branch'),
+    evaluation: request('runs:evaluation'),
+    cancelEvaluation: request('runs:cancelEvaluation'),
+    export: request('runs:export'),
+    import: request('runs:import'),
+    exportPytorch: request('runs:exportPytorch'),
+    onEvaluation: event('training:evaluation')
+  },
+  inspect: {
+    predict: request('inspect:predict'),
+    activations: request('inspect:activations'),
+    saliency: request('inspect:saliency'),
+    filters: request('inspect:filters'),
+    embed: request('inspect:embed'),
+    cancelEmbed: request('inspect:embedCancel'),
+    topImages: request('inspect:topImages'),
+    onEmbed: event('inspect:embed')
+  }
+} as const
+
+/** One method of the API: a request (no argument when its payload is empty) or a subscription. */
+type ApiMethod<M> = M extends { kind: 'request'; channel: infer C extends RequestChannel }
+  ? RequestOf<C> extends Record<string, never>
+    ? () => Promise<ResponseOf<C>>
+    : (request: RequestOf<C>) => Promise<ResponseOf<C>>
+  : M extends { kind: 'event'; channel: infer C extends EventChannel }
+    ? (listener: (e: EventOf<C>) => void) => () => void
+    : never
+
+/** The one API the renderer sees as `window.workbench`. No channel strings leak past it. */
+export type WorkbenchApi = {
+  [N in keyof typeof workbenchApi]: {
+    [M in keyof (typeof workbenchApi)[N]]: ApiMethod<(typeof workbenchApi)[N][M]>
+  }
+}
+
 /** What a transport must provide: one invoke and one subscribe. */
 export interface Transport {
   invoke(channel: string, payload: unknown): Promise<unknown>

@@ -185,6 +185,8 @@ export const embedEventSchema = z.object({
   done: z.number().optional(),
   total: z.number().optional(),
   points: z.array(z.tuple([z.number(), z.number()])).optional(),
+  /** Class of each point, sent once before the layout streams, so dots are coloured as they move. */
+  labels: z.array(z.number().int()).optional(),
   result: embedResultSchema.extend({ dataset: z.string(), classes }).optional(),
   error: errorInfoSchema.optional()
 })

@@ -67,7 +67,12 @@ export const progressEventSchema = z.object({
   accuracy: z.number(),
   samplesPerSecond: z.number(),
   elapsedMs: z.number(),
-  etaMs: z.number()
+  etaMs: z.number(),
+  /** A mid-epoch check on a sample of the validation split (long epochs only); absent otherwise. */
+  valLoss: z.number().optional(),
+  valAccuracy: z.number().optional(),
+  /** How many validation images the mid-epoch check scored. */
+  valCount: z.number().int().optional()
 })
 export type ProgressEvent = z.infer<typeof progressEventSchema>
 
@@ -163,7 +168,7 @@ export type RunRecord = z.infer<typeof runRecordSchema>
 
 export const appInfoSchema = z.object({
   version: z.string(),
-  host: z.enum(['electron', 'web']),
+  host: z.enum(['electron', 'web', 'cli']),
   dataDir: z.string()
 })
 export type AppInfo = z.infer<typeof appInfoSchema>

@@ -20,14 +20,17 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number }) => WasmMemory
 }
 
-interface KernelExports {
-  conv2d_backprop_filter: (...args: number[]) => void
-  conv2d_backprop_input: (...args: number[]) => void
-  max_pool_grad: (...args: number[]) => void
-  avg_pool_grad: (...args: number[]) => void
-  bias_add: (...args: number[]) => void
-  channel_sum: (...args: number[]) => void
-}
+/** The functions conv-grad.wasm must export (native/*.c); a test checks the module has them. */
+export const KERNEL_EXPORTS = [
+  'conv2d_backprop_filter',
+  'conv2d_backprop_input',
+  'max_pool_grad',
+  'avg_pool_grad',
+  'bias_add',
+  'channel_sum'
+] as const
+
+type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => void>
 
 /** The tfjs wasm backend's heap, when the kernels may run inside it without copying. */
 export interface SharedHeap {

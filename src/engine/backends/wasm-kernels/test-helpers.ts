@@ -9,9 +9,18 @@ export function randomArray(length: number, scale: number, seed: number): Float3
   return out
 }
 
-/** Largest element-wise absolute difference of two equally long arrays. */
+/**
+ * Largest element-wise absolute difference of two equally long arrays. Arrays of different
+ * lengths differ without limit (Infinity), so a kernel that writes too few or too many values
+ * fails its tolerance check instead of passing on the common prefix; a NaN anywhere gives NaN.
+ */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY
   let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!)
+    if (Number.isNaN(d)) return Number.NaN
+    worst = Math.max(worst, d)
+  }
   return worst
 }

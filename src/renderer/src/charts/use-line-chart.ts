@@ -56,7 +56,9 @@ export function useLineChart(
   canvas: Ref<HTMLCanvasElement | null>,
   series: SeriesStyle[],
   scales: ChartOptions<'line'>['scales'],
-  data: () => Point[][]
+  data: () => Point[][],
+  /** The x axis's end (e.g. the run's last epoch), so a curve shows how far along it is. */
+  xMax?: () => number | undefined
 ): void {
   let chart: Chart<'line', Point[]> | null = null
 
@@ -87,6 +89,8 @@ export function useLineChart(
 
   function draw(lines: Point[][]): void {
     if (!chart) return
+    const x = chart.options.scales?.x
+    if (x && xMax) x.max = xMax()
     lines.forEach((points, i) => {
       const dataset = chart?.data.datasets[i]
       // Chart.js patches the arrays it is given; hand it copies, never the store's own.
@@ -96,6 +100,7 @@ export function useLineChart(
   }
 
   watch(data, draw)
+  if (xMax) watch(xMax, () => draw(data()))
 
   onBeforeUnmount(() => {
     chart?.destroy()

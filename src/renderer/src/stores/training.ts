@@ -17,13 +17,23 @@ import { useWorkbench } from '../api/workbench'
 import { decimate, Ema, type Point } from '../charts/series'
 import { useAlertsStore } from './alerts'
 import { useEngineStore } from './engine'
+import { LAST_RUN_KEY, recall, remember } from './remembered'
 
 /** Progress events are applied together at most this often: charts redraw ~10 times a second. */
 export const PROGRESS_FLUSH_MS = 100
-/** Smoothing of the batch-loss curve (0: none, close to 1: heavy). */
+/** Smoothing of the batch loss and accuracy curves (0: none, close to 1: heavy). */
 const LOSS_EMA_BETA = 0.9
 
 export type RunPhase = RunStatus | 'idle'
+
+/** One validation measurement on the charts; x in epochs, as the batch curves. */
+export interface ValidationPoint {
+  x: number
+  loss: number
+  accuracy: number
+  /** True for a mid-epoch check on a sample of the split; false for the full split at an epoch's end. */
+  sample: boolean
+}
 
 /** Epochs in a row that validation loss must rise (while training loss falls) to warn of overfitting. */
 export const OVERFIT_EPOCHS = 2
@@ -60,20 +70,30 @@ export const useTrainingStore = defineStore('training', () => {
   const request = shallowRef<TrainingStart | null>(null)
   const progress = shallowRef<ProgressEvent | null>(null)
   const epochs = shallowRef<EpochEvent[]>([])
+  // Batch curves: x is the epoch, fractional within it (1.5: half-way through epoch 2).
   const lossRaw = shallowRef<Point[]>([])
   const lossSmoothed = shallowRef<Point[]>([])
+  const accuracySmoothed = shallowRef<Point[]>([])
+  /** Validation checks inside epochs (long epochs only), on a sample of the split. */
+  const midEpochChecks = shallowRef<ValidationPoint[]>([])
+  /** Batches trained and batch losses received: the engine samples about ten a second. */
+  const batchesTrained = ref(0)
+  const batchesSampled = ref(0)
   const test = shallowRef<TestMetrics | null>(null)
   const error = shallowRef<ErrorInfo | null>(null)
   /** Why the run ended early on its own (early stopping). */
   const note = ref<string | null>(null)
   const backend = ref<BackendName | null>(null)
   const params = ref<number | null>(null)
+  /** The dashboard shows the last run of an earlier session (restored after a reload). */
+  const restored = ref(false)
 
   let unsubscribers: Array<() => void> = []
   let pending: ProgressEvent[] = []
   let flushTimer: ReturnType<typeof setTimeout> | null = null
   let awaitingRunId = false
   let ema = new Ema(LOSS_EMA_BETA)
+  let accuracyEma = new Ema(LOSS_EMA_BETA)
   // The contract does not fix whether epochs count from 0 or 1; an epoch 0 settles it.
   let zeroBasedEpochs = false
 
@@ -81,6 +101,8 @@ export const useTrainingStore = defineStore('training', () => {
     () => status.value === 'starting' || status.value === 'running' || status.value === 'paused'
   )
   const pausing = ref(false)
+
+  const epochOffset = (): number => (epochs.value.some((e) => e.epoch === 0) ? 1 : 0)
 
   const overfitting = computed(() =>
     detectOverfitting([...epochs.value].sort((a, b) => a.epoch - b.epoch))
@@ -90,13 +112,15 @@ export const useTrainingStore = defineStore('training', () => {
   /** The epoch in progress, counted from 1 for display. */
   const epoch = computed(() => {
     const p = progress.value
-    if (!p) return 0
+    // No batch seen yet (a restored or resumed run): the epochs it has finished.
+    if (!p) return epochs.value.reduce((n, e) => Math.max(n, e.epoch + epochOffset()), 0)
     return Math.min(p.epoch + (zeroBasedEpochs ? 1 : 0), p.epochs)
   })
   /** Overall progress in percent, 0 to 100. */
   const percent = computed(() => {
     if (status.value === 'completed') return 100
     const p = progress.value
+    if (!p && totalEpochs.value > 0) return Math.min(100, (epoch.value / totalEpochs.value) * 100)
     if (!p || p.epochs <= 0 || p.batchesPerEpoch <= 0) return 0
     const done = (epoch.value - 1) * p.batchesPerEpoch + Math.min(p.batch, p.batchesPerEpoch)
     return Math.max(0, Math.min(100, (done / (p.epochs * p.batchesPerEpoch)) * 100))
@@ -115,6 +139,22 @@ export const useTrainingStore = defineStore('training', () => {
     return epochIndex * p.batchesPerEpoch + p.batch
   }
 
+  /** Where a batch falls in epochs, counted from the start: batch 30 of 60 in epoch 2 is 1.5. */
+  function epochPosition(p: ProgressEvent): number {
+    return p.batchesPerEpoch > 0 ? stepOf(p) / p.batchesPerEpoch : 0
+  }
+
+  /** Validation points for the charts: mid-epoch checks and every finished epoch, by position. */
+  const validationPoints = computed<ValidationPoint[]>(() => {
+    const offset = zeroBasedEpochs || epochs.value.some((e) => e.epoch === 0) ? 1 : 0
+    const ends = epochs.value.flatMap((e) =>
+      e.valLoss === null || e.valAccuracy === null
+        ? []
+        : [{ x: e.epoch + offset, loss: e.valLoss, accuracy: e.valAccuracy, sample: false }]
+    )
+    return [...midEpochChecks.value, ...ends].sort((a, b) => a.x - b.x)
+  })
+
   function flush(): void {
     if (flushTimer !== null) {
       clearTimeout(flushTimer)
@@ -126,13 +166,23 @@ export const useTrainingStore = defineStore('training', () => {
     // New arrays each flush: watchers compare by identity, and charts get immutable snapshots.
     const raw = [...lossRaw.value]
     const smooth = [...lossSmoothed.value]
+    const accuracy = [...accuracySmoothed.value]
+    const checks: ValidationPoint[] = []
     for (const p of batch) {
-      const x = stepOf(p)
+      const x = epochPosition(p)
       raw.push({ x, y: p.loss })
       smooth.push({ x, y: ema.push(p.loss) })
+      accuracy.push({ x, y: accuracyEma.push(p.accuracy) })
+      if (p.valLoss !== undefined && p.valAccuracy !== undefined && p.batch < p.batchesPerEpoch) {
+        checks.push({ x, loss: p.valLoss, accuracy: p.valAccuracy, sample: true })
+      }
     }
     lossRaw.value = decimate(raw)
     lossSmoothed.value = decimate(smooth)
+    accuracySmoothed.value = decimate(accuracy)
+    if (checks.length > 0) midEpochChecks.value = [...midEpochChecks.value, ...checks]
+    batchesSampled.value += batch.length
+    batchesTrained.value = Math.max(batchesTrained.value, stepOf(batch[batch.length - 1]))
     progress.value = batch[batch.length - 1]
     if (status.value === 'starting') status.value = 'running'
   }
@@ -163,6 +213,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (e.test) test.value = e.test
     if (e.error) error.value = e.error
     if (e.note) note.value = e.note
+    if (!active.value && runId.value) remember(LAST_RUN_KEY, { runId: runId.value })
     if (!active.value) stopping.value = false
     pausing.value = false
     if (e.status === 'failed' && e.error?.code === 'ENGINE_CRASHED') {
@@ -184,7 +235,12 @@ export const useTrainingStore = defineStore('training', () => {
     flushTimer = null
     pending = []
     ema = new Ema(LOSS_EMA_BETA)
+    accuracyEma = new Ema(LOSS_EMA_BETA)
     zeroBasedEpochs = false
+    accuracySmoothed.value = []
+    midEpochChecks.value = []
+    batchesTrained.value = 0
+    batchesSampled.value = 0
     runId.value = null
     progress.value = null
     epochs.value = []
@@ -195,7 +251,45 @@ export const useTrainingStore = defineStore('training', () => {
     note.value = null
     backend.value = null
     params.value = null
+    restored.value = false
     stopping.value = false
+  }
+
+  /** Training curves, or where a run has no batch history (restored), its epoch means. */
+  const trainingLossLine = computed<Point[]>(() =>
+    lossSmoothed.value.length > 0
+      ? lossSmoothed.value
+      : epochs.value.map((e) => ({ x: e.epoch + epochOffset(), y: e.loss }))
+  )
+  const trainingAccuracyLine = computed<Point[]>(() =>
+    accuracySmoothed.value.length > 0
+      ? accuracySmoothed.value
+      : epochs.value.map((e) => ({ x: e.epoch + epochOffset(), y: e.accuracy }))
+  )
+
+  /**
+   * Shows the last finished run of an earlier session, so a reload does not lose the
+   * dashboard. Does nothing while a run is active or when that run is gone.
+   */
+  async function restoreLast(): Promise<void> {
+    const saved = recall(LAST_RUN_KEY)
+    const id = typeof saved?.runId === 'string' ? saved.runId : null
+    if (!id || active.value || runId.value !== null) return
+    try {
+      const { record, metrics } = await api.runs.get({ runId: id })
+      if (active.value || runId.value !== null) return
+      request.value = toPlain<TrainingStart>({ spec: record.spec, dataset: record.dataset, hyper: record.hyper })
+      runId.value = record.id
+      status.value = record.status
+      epochs.value = metrics.map((m) => ({ ...m, runId: record.id }))
+      test.value = record.test
+      error.value = record.error
+      backend.value = record.backend
+      params.value = record.params
+      restored.value = true
+    } catch {
+      // The run was deleted or its folder moved: start clean, as before.
+    }
   }
 
   /** Starts a run; listens before asking, so no early event is missed. */
@@ -314,6 +408,14 @@ export const useTrainingStore = defineStore('training', () => {
     epochs,
     lossRaw,
     lossSmoothed,
+    accuracySmoothed,
+    validationPoints,
+    trainingLossLine,
+    trainingAccuracyLine,
+    restored,
+    restoreLast,
+    batchesTrained,
+    batchesSampled,
     test,
     error,
     note,

@@ -61,8 +61,19 @@ describe('Model view', () => {
     expect(filters.attributes('aria-invalid')).toBe('true')
     expect(rows(w)[0].text()).toContain('Use a whole number from 1 to 1,000,000.')
     expect(byId(w, 'editor-total-params').text()).toBe('106,154')
+    // Leaving the field keeps the mistake and its message in view until it is fixed.
     await filters.trigger('change')
-    expect((filters.element as HTMLInputElement).value).toBe('6')
+    await flushPromises()
+    expect((filters.element as HTMLInputElement).value).toBe('six')
+    expect(filters.attributes('aria-invalid')).toBe('true')
+    expect(rows(w)[0].text()).toContain('Use a whole number from 1 to 1,000,000.')
+    expect(rows(w)[0].text()).toContain('The layer keeps 6 until this is fixed.')
+    ;(filters.element as HTMLInputElement).value = '8'
+    await filters.trigger('input')
+    await filters.trigger('change')
+    await flushPromises()
+    expect(filters.attributes('aria-invalid')).toBe('false')
+    expect(rows(w)[0].text()).not.toContain('until this is fixed')
   })
 
   it('adds from the palette, moves with Alt+arrows and undoes with Ctrl+Z', async () => {

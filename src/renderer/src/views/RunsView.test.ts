@@ -116,6 +116,24 @@ describe('Runs view', () => {
     expect(api.runsFake.imageRequests.at(-1)?.indices).toEqual([50, 51, 52, 53, 54, 55, 56, 57, 58])
   })
 
+  it('heads the evaluation with the run\'s name (or model and date), never its internal id, and zooms the per-class bars', async () => {
+    const { wrapper } = await openRuns()
+    const openButtons = wrapper.findAll('[data-testid="open-evaluation"]')
+    await openButtons[0].trigger('click')
+    await flushPromises()
+    expect(byId(wrapper, 'evaluation-heading').text()).toContain('Higher LR')
+    await wrapper.find('[data-run-id="run-c"] [data-testid="open-evaluation"]').trigger('click')
+    await flushPromises()
+    expect(byId(wrapper, 'evaluation-heading').text()).not.toContain('run-c')
+    expect(byId(wrapper, 'evaluation-heading').text()).toContain('2 Jan')
+    const widths = () =>
+      wrapper.findAll('[data-testid="per-class-bar"]').map((b) => b.attributes('style') ?? '')
+    const zoomed = widths()
+    await byId(wrapper, 'per-class-zoom').setValue(false)
+    expect(byId(wrapper, 'per-class-scale').text()).toContain('0 % to 100 %')
+    expect(widths()).not.toEqual(zoomed)
+  })
+
   it('lists a run that finishes while the view is open', async () => {
     const { wrapper, api } = await openRuns()
     api.runsFake.records = [...api.runsFake.records, fakeRun({ id: 'run-d', createdAt: '2025-01-04T10:00:00Z' })]

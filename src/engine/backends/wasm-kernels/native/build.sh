@@ -1,12 +1,15 @@
 #!/bin/sh
-# Rebuilds conv-grad.wasm from conv-grad.c, pool-grad.c and bias.c, and its embedded copy
-# conv-grad-wasm.ts. Needs clang and wasm-ld with the wasm32 target (Debian: clang lld).
-# The .wasm and .ts are committed, so only kernel authors run this.
+# Rebuilds conv-grad.wasm from conv-grad.c, pool-grad.c and bias.c, its embedded copy
+# conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
+# Needs clang and wasm-ld with the wasm32 target (Debian: clang lld). `npm run build:wasm`.
+# All three outputs are committed (marked generated in .gitattributes), so only kernel authors
+# run this; generated-module.test.ts checks they match each other and the C sources.
 set -eu
 cd "$(dirname "$0")"
-clang --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0 \
-  -o conv-grad.wasm conv-grad.c pool-grad.c bias.c
+FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
+SOURCES='conv-grad.c pool-grad.c bias.c'
+# shellcheck disable=SC2086
+clang $FLAGS -o conv-grad.wasm $SOURCES
 # The module runs inside tfjs's heap, where a C stack or static data would overwrite tensors.
 if llvm-objdump -d conv-grad.wasm | grep -Eq 'global\.(get|set)'; then
   echo "conv-grad.wasm uses the C stack; keep kernel locals in registers" >&2
@@ -24,3 +27,18 @@ echo "built $(pwd)/conv-grad.wasm ($(wc -c < conv-grad.wasm) bytes)"
   printf "export const CONV_GRAD_WASM_BASE64 =\n  '%s'\n" "$(base64 -w0 conv-grad.wasm)"
 } > conv-grad-wasm.ts
 echo "wrote $(pwd)/conv-grad-wasm.ts"
+# Record what produced it, so a test can tell a stale module from a C edit.
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+{
+  echo '{'
+  echo '  "generatedBy": "src/engine/backends/wasm-kernels/native/build.sh",'
+  printf '  "compiler": "%s",\n' "$(clang --version | head -n1)"
+  printf '  "flags": "%s",\n' "$FLAGS"
+  echo '  "sources": {'
+  printf '    "conv-grad.c": "%s",\n    "pool-grad.c": "%s",\n    "bias.c": "%s"\n' \
+    "$(sha conv-grad.c)" "$(sha pool-grad.c)" "$(sha bias.c)"
+  echo '  },'
+  printf '  "wasm": { "bytes": %s, "sha256": "%s" }\n' "$(wc -c < conv-grad.wasm)" "$(sha conv-grad.wasm)"
+  echo '}'
+} > conv-grad.build.json
+echo "wrote $(pwd)/conv-grad.build.json"
