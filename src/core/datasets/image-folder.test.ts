@@ -171,7 +171,14 @@ describe('bad image folders fail naming the problem and leave the cache intact',
   ])('%s', async (name, change, message) => {
     const before = await imported()
     const folder = await badFolder(name.replace(/\W+/g, '-'), change)
-    await expectError(service.importPath(folder, 'pets'), message)
+    // Replacing on purpose: the import must still fail on the bad folder and keep the old data.
+    await expectError(service.importPath(folder, 'pets', { replace: true }), message)
+    expect(await imported()).toEqual(before)
+  })
+
+  it('refuses to replace an existing dataset unless asked, and keeps it', async () => {
+    const before = await imported()
+    await expectError(service.importPath(join(dir, 'Pets'), 'pets'), /already|exists/i, 'BAD_REQUEST')
     expect(await imported()).toEqual(before)
   })
 
@@ -199,6 +206,7 @@ describe('bad image folders fail naming the problem and leave the cache intact',
     const controller = new AbortController()
     const run = importImageFolder(registry, join(dir, 'Pets'), {
       name: 'pets',
+      replace: true,
       signal: controller.signal,
       onProgress: (done) => {
         if (done === 3) controller.abort()
