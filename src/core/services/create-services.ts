@@ -12,6 +12,8 @@ import { cleanStaleImports } from '../datasets/import'
 import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
 import { buildTrainedFiles, importTrainedFiles } from './model-exchange'
+import { importPytorchRunUpload, isPytorchRunUpload } from './pytorch-run-import'
+import { exportPytorchToDataFolder } from './pytorch-export'
 
 export interface ServiceOptions {
   /** The app's data folder: datasets/ and runs/ live under it. */
@@ -76,7 +78,11 @@ export function createServices(opts: ServiceOptions): Services {
     'training:resume': (req) => training.resume(req.runId),
     'runs:resume': (req) => training.resumeRun(req.runId),
     'runs:branch': (req) => training.branchRun(req),
-    'runs:list': () => runs.list(),
+    // Each run says whether its dataset still holds the data it trained on (hashes are cached).
+    'runs:list': async () =>
+      Promise.all(
+        (await runs.list()).map(async (r) => ((await training.datasetChanged(r)) ? { ...r, datasetChanged: true } : r))
+      ),
     'runs:get': (req) => runsService.get(req.runId),
     'runs:rename': (req) => runsService.rename(req.runId, req.name),
     'runs:notes': (req) => runsService.notes(req.runId, req.notes),
@@ -98,7 +104,9 @@ export function createServices(opts: ServiceOptions): Services {
         ]
       }
     },
-    'runs:import': (req) => importTrainedFiles(runs, req.files),
+    'runs:import': (req) =>
+      isPytorchRunUpload(req.files) ? importPytorchRunUpload(runs, req.files) : importTrainedFiles(runs, req.files),
+    'runs:exportPytorch': (req) => exportPytorchToDataFolder(join(opts.dataDir, 'exports'), runs, datasets, req),
     'datasets:images': (req) => runsService.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),

@@ -376,6 +376,8 @@ export class TrainingService {
   /** Resolves when the given run (or the active one) has finished and its files are written. */
   async whenIdle(): Promise<void> {
     await this.active?.finished
+    // The last run's evaluation and lock release, which go on after it stopped being active.
+    await this.settling
   }
 
   /**

@@ -13,7 +13,7 @@ import type { Services } from './create-services'
 import { modelSpecSchema, type ModelSpec } from '../../shared/model/spec'
 
 // A disk that fills up on demand: open() of matching paths fails with ENOSPC, as on a full disk.
-const disk = vi.hoisted(() => ({ full: null as RegExp | null, opened: 0, failAfter: Infinity }))
+const disk = vi.hoisted(() => ({ full: null as RegExp | null, opened: 0, failAfter: 0 }))
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>()
   const open: typeof fs.open = (async (path: Parameters<typeof fs.open>[0], ...rest: unknown[]) => {
@@ -75,7 +75,7 @@ describe('training state through the real engine', () => {
   afterEach(async () => {
     disk.full = null
     disk.opened = 0
-    disk.failAfter = Infinity
+    disk.failAfter = 0
     // A failed test must not leave its run training into the next one.
     const active = services.training.activeRunId
     if (active) await services.training.stop(active).catch(() => undefined)
@@ -269,7 +269,7 @@ describe('training state through the real engine', () => {
     const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'train', '--resume', services.runs.dir(runId), '--json'],
+        ['--import', 'tsx', join(ROOT, 'src/hosts/cli/main.ts'), 'train', '--resume', services.runs.dir(runId), '--json'],
         { cwd: ROOT, env: { ...process.env, CNN_WORKBENCH_HOME: tmp.dir, CNN_WORKBENCH_ENGINE: ENGINE_TS } }
       )
       let out = ''
