@@ -12,6 +12,8 @@ import { cleanStaleImports } from '../datasets/import'
 import { InspectService } from './inspect-service'
 import { PRESETS } from '../../shared/model/presets'
 import { buildTrainedFiles, importTrainedFiles } from './model-exchange'
+import { importPytorchRunUpload, isPytorchRunUpload } from './pytorch-run-import'
+import { exportPytorchToDataFolder } from './pytorch-export'
 
 export interface ServiceOptions {
   /** The app's data folder: datasets/ and runs/ live under it. */
@@ -102,7 +104,9 @@ export function createServices(opts: ServiceOptions): Services {
         ]
       }
     },
-    'runs:import': (req) => importTrainedFiles(runs, req.files),
+    'runs:import': (req) =>
+      isPytorchRunUpload(req.files) ? importPytorchRunUpload(runs, req.files) : importTrainedFiles(runs, req.files),
+    'runs:exportPytorch': (req) => exportPytorchToDataFolder(join(opts.dataDir, 'exports'), runs, datasets, req),
     'datasets:images': (req) => runsService.images(req),
     'inspect:predict': (req) => inspect.predict(req),
     'inspect:activations': (req) => inspect.activations(req),

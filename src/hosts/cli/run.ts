@@ -7,6 +7,8 @@ import { parseExportFormat, runExport } from './commands/export'
 import { runRuns } from './commands/runs'
 import { runRunsExchange } from './commands/runs-exchange'
 import { runDataset } from './commands/dataset'
+import { runEvaluate } from './commands/evaluate'
+import { PROJECT_FORMATS, runExportProject } from './commands/export-project'
 import { EMBED_OPTIONS, runEmbed } from './commands/embed'
 import { createServices } from '../../core/services/create-services'
 import { nodeEngineLauncher } from '../../core/engine/node-launcher'
@@ -41,11 +43,17 @@ ${wrapUsage(['cnn-workbench train (--preset NAME | --model FILE) --dataset NAME|
   cnn-workbench dataset download fashion-mnist|cifar-10 [--json]
   cnn-workbench presets [--json]
   cnn-workbench export (--preset NAME | --model FILE) --format pytorch|keras [--out FILE]
+  cnn-workbench export (--preset NAME | --model FILE) --format pytorch-project|notebook
+        --dataset NAME|PATH --out DIR|FILE.ipynb [train's flags] [--json]
+        (model.py, train.py, README.md, run.json: the recipe for PyTorch, torchrun, GPUs)
+  cnn-workbench evaluate RUN_DIR|RUN_ID [--json]
+        (test accuracy, loss, per-class accuracy and confusion matrix, by our engine)
   cnn-workbench runs [--json]
-  cnn-workbench runs export RUN_DIR|RUN_ID --out DIR [--json]
-        (the trained model as DIR/model.json + weights.bin, TensorFlow.js weights format)
+  cnn-workbench runs export RUN_DIR|RUN_ID --out DIR [--format tfjs|pytorch|notebook] [--json]
+        (tfjs: DIR/model.json + weights.bin; pytorch: a PyTorch project with the trained
+        weights as weights.safetensors; notebook: the recipe as a Jupyter notebook)
   cnn-workbench runs import DIR [--json]
-        (adds an exported model as a new completed run)
+        (adds an exported model, or a run folder written by an exported train.py, as a run)
   cnn-workbench embed --run RUN_DIR --layer INDEX [--method tsne|pca] [--points N]
         [--perplexity X] [--iterations N] [--json]
 
@@ -91,6 +99,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       }
       case 'export': {
+        const project = PROJECT_FORMATS.find((f) => rest.includes(f) && rest[rest.indexOf(f) - 1] === '--format')
+        if (project) {
+          const { values } = parseFlags(rest, { ...TRAIN_OPTIONS, format: { type: 'string' }, out: { type: 'string' } })
+          const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
+          const preset = Boolean(stringFlag(values, 'preset'))
+          await runExportProject(spec, preset, project, stringFlag(values, 'dataset'), hyperFromFlags(values), stringFlag(values, 'out'), makeServices(), out)
+          return 0
+        }
         const { values } = parseFlags(rest, { preset: { type: 'string' }, model: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } })
         const format = parseExportFormat(stringFlag(values, 'format'))
         const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
@@ -110,6 +126,12 @@ export async function main(argv: string[]): Promise<number> {
         const spec = await loadModelFlag(stringFlag(values, 'preset'), stringFlag(values, 'model'))
         const hyper = hyperFromFlags(values)
         await runTrain({ spec, fromPreset: Boolean(stringFlag(values, 'preset')), dataset, hyper }, makeServices(), out)
+        return 0
+      }
+      case 'evaluate': {
+        const { positionals } = parseFlags(rest, { json: { type: 'boolean' } })
+        if (positionals.length !== 1) throw new WorkbenchError('BAD_REQUEST', 'Usage: cnn-workbench evaluate RUN_DIR|RUN_ID [--json]')
+        await runEvaluate(positionals[0], makeServices(), out)
         return 0
       }
       case 'embed': {

@@ -50,7 +50,7 @@ import {
   saliencyRequestSchema,
   saliencySchema
 } from './inspect'
-import { runExportRequestSchema, runExportSchema, runImportRequestSchema } from './model-exchange'
+import { pytorchExportRequestSchema, pytorchExportSchema, runExportRequestSchema, runExportSchema, runImportRequestSchema } from './model-exchange'
 
 const empty = z.strictObject({})
 const ok = z.object({ ok: z.literal(true) })
@@ -92,6 +92,8 @@ export const requests = {
   'runs:export': { request: runExportRequestSchema, response: runExportSchema },
   /** Adds an exported model as a new completed run. */
   'runs:import': { request: runImportRequestSchema, response: runRecordSchema },
+  /** A run (with its weights) or a model + settings as a PyTorch project or notebook, in <data folder>/exports. */
+  'runs:exportPytorch': { request: pytorchExportRequestSchema, response: pytorchExportSchema },
   'datasets:images': { request: imagesRequestSchema, response: imagesSchema },
   'inspect:predict': { request: predictRequestSchema, response: predictionResultSchema },
   'inspect:activations': { request: inspectRequestSchema, response: activationsSchema },
@@ -169,6 +171,7 @@ export const workbenchApi = {
     cancelEvaluation: request('runs:cancelEvaluation'),
     export: request('runs:export'),
     import: request('runs:import'),
+    exportPytorch: request('runs:exportPytorch'),
     onEvaluation: event('training:evaluation')
   },
   inspect: {

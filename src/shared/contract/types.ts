@@ -123,6 +123,17 @@ export const preprocessingSchema = z.object({
 })
 export type Preprocessing = z.infer<typeof preprocessingSchema>
 
+/** Who trained a run that came from elsewhere: train.py of a PyTorch export, how many processes, where. */
+export const trainedBySchema = z.object({
+  engine: z.literal('pytorch'),
+  version: z.string().max(100),
+  device: z.string().max(200),
+  worldSize: z.number().int().min(1).max(100_000),
+  batchPerProcess: z.number().int().min(1).optional(),
+  globalBatch: z.number().int().min(1).optional()
+})
+export type TrainedBy = z.infer<typeof trainedBySchema>
+
 export const runRecordSchema = z.object({
   id: runIdSchema,
   createdAt: z.string(),
@@ -148,7 +159,9 @@ export const runRecordSchema = z.object({
    * Not stored: set when listing or reading a run whose dataset no longer holds the data it
    * trained on (replaced or re-imported since).
    */
-  datasetChanged: z.boolean().optional()
+  datasetChanged: z.boolean().optional(),
+  /** Set on runs trained by an exported PyTorch project and imported back. */
+  trainedBy: trainedBySchema.optional()
 })
 
 export const runBranchSchema = z.strictObject({

@@ -239,3 +239,19 @@ if __name__ == "__main__":
     main()
 `
 }
+
+/**
+ * Where each spec layer's weighted module sits in `Net.layers` (nn.Sequential counts every
+ * module, so activations and padding shift the indices): the state-dict prefix `layers.N`.
+ */
+export function torchModuleIndices(spec: ModelSpec): number[] {
+  const summary = summaryForExport(spec)
+  let next = 0
+  return summary.layers.map((row, i) => {
+    const modules = layerModules(spec.layers[i], row.inputShape)
+    const weighted = modules.findIndex((m) => /^nn\.(Conv2d|Linear|BatchNorm[12]d)\(/.test(m))
+    const index = next + Math.max(weighted, 0)
+    next += modules.length
+    return index
+  })
+}

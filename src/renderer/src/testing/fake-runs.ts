@@ -2,6 +2,7 @@ import type { WorkbenchApi } from '../../../shared/contract/client'
 import type { EpochMetrics, RunRecord } from '../../../shared/contract/types'
 import type { Evaluation, EvaluationEvent, Images, ImagesRequest } from '../../../shared/contract/runs'
 import { WorkbenchError } from '../../../shared/contract/errors'
+import type { RequestOf } from '../../../shared/contract/api'
 import { DEFAULT_HYPER } from '../../../shared/hyper'
 import { PRESETS } from '../../../shared/model/presets'
 
@@ -100,6 +101,7 @@ export class FakeRuns {
   readonly evaluationListeners = new Set<Listener>()
   /** Run ids passed to runs.resume. */
   readonly resumeCalls: string[] = []
+  readonly pytorchExports: Array<RequestOf<'runs:exportPytorch'>> = []
   /** When set, runs.evaluation waits for finishEvaluation or a cancel. */
   holdEvaluation = false
   finishEvaluation: (() => void) | null = null
@@ -166,6 +168,11 @@ export class FakeRuns {
     export: async ({ runId }) => {
       this.find(runId)
       return { files: [{ name: 'model.json', base64: btoa('{}') }, { name: 'weights.bin', base64: '' }] }
+    },
+    exportPytorch: async (request) => {
+      if ('runId' in request) this.find(request.runId)
+      this.pytorchExports.push(request)
+      return { path: `/data/exports/${request.format}-export`, files: ['model.py', 'train.py', 'README.md', 'run.json'] }
     },
     import: async () => {
       const record = { ...this.records[0], id: 'imported-run', name: 'imported' }

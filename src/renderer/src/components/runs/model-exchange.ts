@@ -18,12 +18,28 @@ function encodeBase64(bytes: Uint8Array): string {
 export function useModelExchange(): {
   busy: Ref<boolean>
   exportModel(runId: string, label: string): Promise<void>
+  /** Where the last PyTorch export was written (in the data folder), to show the learner. */
+  exportedPath: Ref<string | null>
+  exportPytorch(runId: string, label: string): Promise<void>
   importModel(files: readonly File[] | FileList | null): Promise<void>
 } {
   const api = useWorkbench()
   const alerts = useAlertsStore()
   const runs = useRunsStore()
   const busy = ref(false)
+  const exportedPath = ref<string | null>(null)
+
+  /** The run as a PyTorch project (model.py, train.py, README.md, run.json, its weights) in the data folder. */
+  async function exportPytorch(runId: string, label: string): Promise<void> {
+    busy.value = true
+    try {
+      exportedPath.value = (await api.runs.exportPytorch({ runId, format: 'pytorch' })).path
+    } catch (err) {
+      alerts.report(err, `Could not export ${label} for PyTorch`)
+    } finally {
+      busy.value = false
+    }
+  }
 
   async function exportModel(runId: string, label: string): Promise<void> {
     busy.value = true
@@ -60,5 +76,5 @@ export function useModelExchange(): {
     }
   }
 
-  return { busy, exportModel, importModel }
+  return { busy, exportModel, exportedPath, exportPytorch, importModel }
 }
