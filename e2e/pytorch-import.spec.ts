@@ -7,6 +7,7 @@ import type { Locator } from '@playwright/test'
 
 const PYTHON = '/usr/bin/python3'
 const ROOT = resolve(__dirname, '..')
+// The CLI of the same build the web host runs (global-setup.ts: CNNWB_OUT, default out).
 // `import torch` alone takes 10-80 s on the shared machine; training 3000 images one more minute.
 const TORCH_IMPORT_TIMEOUT_MS = 300_000
 const TRAIN_TIMEOUT_MS = 900_000
@@ -39,7 +40,7 @@ test.describe('a run trained with PyTorch comes back into the workbench', () => 
     runDir = join(work, 'run')
     const exported = spawnSync(
       process.execPath,
-      [join(ROOT, 'bin/cnn-workbench.js'), 'export', '--preset', 'lenet', '--format', 'pytorch-project',
+      [join(ROOT, process.env.CNNWB_OUT ?? 'out', 'main/cli.js'), 'export', '--preset', 'lenet', '--format', 'pytorch-project',
         '--dataset', 'mnist', '--limit', '3000', '--epochs', '1', '--out', project],
       { env: { ...process.env, CNN_WORKBENCH_HOME: join(work, 'home') }, encoding: 'utf8' }
     )
