@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { EngineSupervisor } from './supervisor'
-import { DatasetRegistry } from '../../data/datasets/registry'
-import { getPreset } from '../../shared/model/presets'
-import { hyperSchema } from '../../shared/hyper'
-import type { FromEngine } from '../../shared/engine-protocol'
-import { crashableEngine, tempDir } from '../../../test/helpers'
-import { midEpochCheckBatches, PROGRESS_INTERVAL_MS } from '../../engine/trainer'
+import { EngineSupervisor } from '../src/core/engine/supervisor'
+import { DatasetRegistry } from '../src/data/datasets/registry'
+import { getPreset } from '../src/shared/model/presets'
+import { hyperSchema } from '../src/shared/hyper'
+import type { FromEngine } from '../src/shared/engine-protocol'
+import { crashableEngine, tempDir } from './helpers'
+import { midEpochCheckBatches, PROGRESS_INTERVAL_MS } from '../src/engine/trainer'
 
 // The engine process driven through its real message protocol, on a small MNIST subset.
 describe('engine process', () => {

@@ -6,8 +6,8 @@ import { getPreset } from '../../shared/model/presets'
 import { DatasetHasher } from '../../data/datasets/dataset-hash'
 import { writeIdxFolder } from '../../data/datasets/testing/fixtures'
 import { realServices, tempDir } from '../../../test/helpers'
-import { runRuns } from '../../hosts/cli/commands/runs'
-import type { Output } from '../../hosts/cli/output'
+import { runRuns } from './commands/runs'
+import type { Output } from './output'
 
 const tmp = tempDir('cnnwb-changed-')
 afterAll(() => tmp.cleanup())
