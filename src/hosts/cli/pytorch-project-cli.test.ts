@@ -25,7 +25,7 @@ const done = (lines: Record<string, unknown>[]) => lines.find((l) => l.event ===
 describe.skipIf(!hasTorch)('PyTorch project: export, train alone and under torchrun, import, evaluate', () => {
   const project = join(home.dir, 'project')
   it('exports, trains with torchrun (2 processes), imports, and our evaluation equals PyTorch\'s; the run exported back evaluates the same in PyTorch', { timeout: 3_600_000 }, () => {
-    const exported = cli('export', '--preset', 'lenet', '--format', 'pytorch-project', '--dataset', 'mnist', '--limit', SUBSET, '--epochs', '1', '--out', project, '--json')
+    const exported = cli('export', '--preset', 'lenet', '--format', 'pytorch-project', '--dataset', 'mnist', '--limit', SUBSET, '--epochs', '1', '--batch-size', '16', '--out', project, '--json')
     expect(exported.code, exported.stderr).toBe(0)
     expect(readdirSync(project).sort()).toEqual(['README.md', 'model.py', 'run.json', 'train.py'])
     const recipe = JSON.parse(readFileSync(join(project, 'run.json'), 'utf8')) as { dataset: { files: Array<{ sha256: string }> } }
