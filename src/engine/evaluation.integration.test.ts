@@ -21,7 +21,7 @@ describe('checkpoint loading and test-split evaluation', () => {
   })
 
   async function trainSmall(): Promise<string> {
-    const hyper = hyperSchema.parse({ epochs: 1, limit: 1000, validationSplit: 0 })
+    const hyper = hyperSchema.parse({ epochs: 1, limit: 1000, validationSplit: 0, batchSize: 16 })
     const done = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         if (events.some((e) => e.channel === 'training:evaluation' && !(e.payload as EventOf<'training:evaluation'>).progress)) {

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { tf } from './tf'
 import { selectBackend } from './backends/select'
 import { planSplit, prepareData } from './data'
-import { makeOptimizer, train, type TrainerSink } from './trainer'
+import { makeOptimizer, PROGRESS_INTERVAL_MS, train, type TrainerSink } from './trainer'
 import { getPreset } from '../shared/model/presets'
 import { modelSpecSchema } from '../shared/model/spec'
 import { hyperSchema, type HyperInput } from '../shared/hyper'
@@ -119,35 +119,57 @@ describe('train: pause', () => {
 
   it('holds between batches while paused and leaves the pause out of elapsed time', async () => {
     const { h, data } = prepared({ epochs: 2 })
-    const signal = { stopped: false, paused: false }
-    const PAUSE_MS = 600
+    // The trainer's clock is faked (performance.now only; real timers keep its pause polling
+    // going) so the pause has an exact length: a wall-clock comparison would flake under load.
+    // The clock moves only here: by BATCH_MS when the trainer reads `stopped` before a batch, and
+    // by POLL_MS on each look at `paused` after the first while paused (the trainer looks once,
+    // then starts timing the pause, then polls). The run resumes on the POLLS-th poll.
+    const BATCH_MS = PROGRESS_INTERVAL_MS + 50
+    const POLL_MS = 100
+    const POLLS = 5
+    let paused = false
+    let pausedReads = 0
+    const signal = {
+      get stopped() {
+        if (!paused) vi.advanceTimersByTime(BATCH_MS)
+        return false
+      },
+      get paused() {
+        if (paused && ++pausedReads > 1) {
+          vi.advanceTimersByTime(POLL_MS)
+          if (pausedReads > POLLS) paused = false
+        }
+        return paused
+      }
+    }
     const elapsed: number[] = []
-    let resumedAt = 0
+    const clock: number[] = []
     let progressWhilePaused = 0
     const sink: TrainerSink = {
       progress: (e) => {
         elapsed.push(e.elapsedMs)
-        if (signal.paused) progressWhilePaused++
-        if (elapsed.length === 1) {
-          signal.paused = true
-          setTimeout(() => {
-            signal.paused = false
-            resumedAt = performance.now()
-          }, PAUSE_MS)
-        }
+        clock.push(performance.now())
+        if (paused) progressWhilePaused++
+        if (elapsed.length === 1) paused = true
       },
       epoch: () => {}
     }
-    const t0 = performance.now()
-    const result = await train(getPreset('lenet').spec, h, data, sink, signal, 'p')
-    const wall = performance.now() - t0
-    data.dispose()
-    expect(result.status).toBe('completed')
-    expect(result.epochsDone).toBe(2)
-    expect(resumedAt).toBeGreaterThan(0)
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      const result = await train(getPreset('lenet').spec, h, data, sink, signal, 'p')
+      expect(result.status).toBe('completed')
+      expect(result.epochsDone).toBe(2)
+    } finally {
+      vi.useRealTimers()
+      data.dispose()
+    }
+    // It held: it polled until resumed, and trained no batch while paused.
+    expect(pausedReads).toBe(POLLS + 1)
     expect(progressWhilePaused).toBe(0)
-    // Elapsed counts training only: the wall clock minus (at least most of) the pause.
-    expect(elapsed.at(-1)!).toBeLessThan(wall - PAUSE_MS + 100)
+    // clock - elapsed is the (moved) start of the run: it moves by exactly the pause.
+    expect(elapsed.length).toBeGreaterThan(2)
+    expect(clock.at(-1)! - elapsed.at(-1)! - (clock[0] - elapsed[0])).toBe(POLLS * POLL_MS)
+    expect(elapsed.at(-1)!).toBeGreaterThan(elapsed[0])
   })
 
   it('stops a paused run without training another batch', async () => {

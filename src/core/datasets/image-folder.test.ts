@@ -171,7 +171,14 @@ describe('bad image folders fail naming the problem and leave the cache intact',
   ])('%s', async (name, change, message) => {
     const before = await imported()
     const folder = await badFolder(name.replace(/\W+/g, '-'), change)
-    await expectError(service.importPath(folder, 'pets'), message)
+    // Replacing on purpose: the import must still fail on the bad folder and keep the old data.
+    await expectError(service.importPath(folder, 'pets', { replace: true }), message)
+    expect(await imported()).toEqual(before)
+  })
+
+  it('refuses to replace an existing dataset unless asked, and keeps it', async () => {
+    const before = await imported()
+    await expectError(service.importPath(join(dir, 'Pets'), 'pets'), /already|exists/i, 'BAD_REQUEST')
     expect(await imported()).toEqual(before)
   })
 
@@ -199,6 +206,7 @@ describe('bad image folders fail naming the problem and leave the cache intact',
     const controller = new AbortController()
     const run = importImageFolder(registry, join(dir, 'Pets'), {
       name: 'pets',
+      replace: true,
       signal: controller.signal,
       onProgress: (done) => {
         if (done === 3) controller.abort()
@@ -246,49 +254,52 @@ describe('decodeImage formats', () => {
 })
 
 describe('decodeImage fuzz', () => {
-  it('turns a few hundred mutated PNGs and JPEGs into images or DATASET_ERRORs, quickly', () => {
-    const random = seededRandom(20261124)
-    const seeds = [
-      pngBytes(24, 17, 1, 3),
-      jpegBytes(24, 17, 2, 5),
-      pngBytes(3, 40),
-      jpegBytes(64, 9)
-    ]
-    let errors = 0
-    for (let round = 0; round < 400; round++) {
-      const bytes = Buffer.from(seeds[round % seeds.length])
-      const kind = round % 4
-      let input: Buffer = bytes
-      if (kind === 0) {
-        for (let m = 0; m < 1 + Math.floor(random() * 8); m++) {
-          bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256)
+  // No wall-clock assertion (timed tests flake under load): a decoder stall runs into the timeout.
+  it(
+    'turns a few hundred mutated PNGs and JPEGs into images or DATASET_ERRORs',
+    { timeout: 60_000 },
+    () => {
+      const random = seededRandom(20261124)
+      const seeds = [
+        pngBytes(24, 17, 1, 3),
+        jpegBytes(24, 17, 2, 5),
+        pngBytes(3, 40),
+        jpegBytes(64, 9)
+      ]
+      let errors = 0
+      for (let round = 0; round < 400; round++) {
+        const bytes = Buffer.from(seeds[round % seeds.length])
+        const kind = round % 4
+        let input: Buffer = bytes
+        if (kind === 0) {
+          for (let m = 0; m < 1 + Math.floor(random() * 8); m++) {
+            bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256)
+          }
+        } else if (kind === 1) {
+          input = bytes.subarray(0, Math.floor(random() * bytes.length))
+        } else if (kind === 2) {
+          // Mutate the header, where sizes and table lengths live.
+          const at = Math.floor(random() * Math.min(40, bytes.length))
+          bytes[at] = Math.floor(random() * 256)
+        } else {
+          const at = Math.floor(random() * bytes.length)
+          input = Buffer.concat([
+            bytes.subarray(0, at),
+            Buffer.from([0xff, random() * 256]),
+            bytes.subarray(at)
+          ])
         }
-      } else if (kind === 1) {
-        input = bytes.subarray(0, Math.floor(random() * bytes.length))
-      } else if (kind === 2) {
-        // Mutate the header, where sizes and table lengths live.
-        const at = Math.floor(random() * Math.min(40, bytes.length))
-        bytes[at] = Math.floor(random() * 256)
-      } else {
-        const at = Math.floor(random() * bytes.length)
-        input = Buffer.concat([
-          bytes.subarray(0, at),
-          Buffer.from([0xff, random() * 256]),
-          bytes.subarray(at)
-        ])
+        try {
+          const img = decodeImage(input, `case-${round}`)
+          expect(img.data.length).toBe(img.width * img.height * 4)
+        } catch (err) {
+          errors++
+          expect(err).toBeInstanceOf(WorkbenchError)
+          expect((err as WorkbenchError).code).toBe('DATASET_ERROR')
+          expect((err as WorkbenchError).message).toContain(`case-${round}`)
+        }
       }
-      const started = Date.now()
-      try {
-        const img = decodeImage(input, `case-${round}`)
-        expect(img.data.length).toBe(img.width * img.height * 4)
-      } catch (err) {
-        errors++
-        expect(err).toBeInstanceOf(WorkbenchError)
-        expect((err as WorkbenchError).code).toBe('DATASET_ERROR')
-        expect((err as WorkbenchError).message).toContain(`case-${round}`)
-      }
-      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(errors).toBeGreaterThan(100)
     }
-    expect(errors).toBeGreaterThan(100)
-  })
+  )
 })

@@ -101,16 +101,17 @@ describe('inspecting a trained run', () => {
 
   it('t-SNE of the 84-unit layer on 2,000 test images keeps classes together (10-NN agreement > 0.9)', async () => {
     const frames: unknown[] = []
-    const started = Date.now()
     const r = await services.inspect.embedFolder(services.runs.dir(runId), { layer: 6, method: 'tsne', points: 2000, perplexity: 30, iterations: 1000 }, { onProgress: (p) => frames.push(p) })
-    const seconds = (Date.now() - started) / 1000
     expect(r.points).toHaveLength(2000)
     expect(r.dims).toBe(84)
     expect(r.neighbourAgreement).toBeGreaterThan(0.9)
-    // Layouts stream at about five a second, not once per iteration.
+    // Layouts stream at about five a second, not once per iteration. Measured against the engine's
+    // own `seconds` (the clock its throttle uses), not this test's wall clock, which flakes under
+    // load: frames at least 200 ms apart in each phase, plus the first of each phase.
     expect(frames.length).toBeGreaterThan(0)
-    expect(frames.length).toBeLessThanOrEqual(Math.ceil(seconds * 5) + 3)
-    console.log(`t-SNE 2000 points: ${seconds.toFixed(1)} s, 10-NN agreement ${r.neighbourAgreement.toFixed(3)}`)
+    expect(frames.length).toBeLessThanOrEqual(Math.ceil(r.seconds * 5) + 3)
+    const agreement = r.neighbourAgreement.toFixed(3)
+    console.log(`t-SNE 2000 points: ${r.seconds.toFixed(1)} s, 10-NN agreement ${agreement}`)
   })
 
   it('PCA reports explained variance; an embedding job can be cancelled', async () => {

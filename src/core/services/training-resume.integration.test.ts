@@ -83,7 +83,8 @@ describe('resume after the engine was killed', () => {
       if (channel === 'training:status') statuses.push(payload as EventOf<'training:status'>)
       if (channel === 'training:epoch') epochs.push((payload as EventOf<'training:epoch'>).epoch)
     })
-    const hyper = hyperSchema.parse({ epochs: 1, limit: 600, validationSplit: 0.1, batchSize: 32, backend: 'wasm' })
+    // A constant rate (no schedule), so the branch's epochs train at exactly the rate it was given.
+    const hyper = hyperSchema.parse({ epochs: 1, limit: 600, validationSplit: 0.1, batchSize: 32, backend: 'wasm', schedule: 'none' })
     const { runId: parentId } = await services.training.start({ spec: getPreset('lenet').spec, dataset: 'mnist', hyper })
     await until(() => statuses.at(-1)?.status === 'completed')
     await services.training.whenIdle()

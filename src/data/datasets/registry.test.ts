@@ -153,11 +153,10 @@ describe('DatasetRegistry.inspect', () => {
 
   it('serves a second load of the same dataset from the cache', async () => {
     const first = await registry.load('mnist')
-    const started = performance.now()
     const second = await registry.load('mnist')
-    // Compare identity directly: a failing toBe would deep-diff 47 MB of pixels.
+    // The same object proves the cache (no wall-clock check: it flakes under load). Compare
+    // identity directly: a failing toBe would deep-diff 47 MB of pixels.
     expect(second === first).toBe(true)
-    expect(performance.now() - started).toBeLessThan(50)
     registry.clearCache()
     expect((await registry.load('mnist')) === first).toBe(false)
   })

@@ -21,7 +21,11 @@ import {
 } from './testing/fixtures'
 
 const FUZZ_CASES = 300
-const FUZZ_BUDGET_MS = 20_000
+/**
+ * Fuzz tests end by their timeout if an input makes a parser stall; no wall-clock assertion, as
+ * timed tests flake on a loaded machine (speed is the bench's job).
+ */
+const FUZZ_TIMEOUT_MS = 60_000
 
 let dir: string
 let registry: DatasetRegistry
@@ -179,55 +183,57 @@ describe('broken dataset folders', () => {
 })
 
 describe('fuzzing (seeded)', () => {
-  it('parseIdx survives random and mutated buffers', async () => {
+  it('parseIdx survives random and mutated buffers', { timeout: FUZZ_TIMEOUT_MS }, async () => {
     const random = seededRandom(1234)
     const labels = Uint8Array.from({ length: 5 }, (_, i) => i)
     const valid = [makeIdx([5], labels), makeIdx([5, 4, 4], makeImages(5, 4, 4, labels))]
-    const started = performance.now()
     const outcomes = { ok: 0, error: 0 }
     for (let i = 0; i < FUZZ_CASES; i++) {
       const buf = i % 3 === 0 ? randomBuffer(random) : mutate(valid[i % 2], random)
       outcomes[await expectCleanOutcome(`case-${i}.idx`, () => parseIdx(buf, `case-${i}.idx`))]++
     }
     expect(outcomes.error).toBeGreaterThan(FUZZ_CASES / 3)
-    expect(performance.now() - started).toBeLessThan(FUZZ_BUDGET_MS)
   })
 
-  it('readIdx survives mutated raw and gzip files on disk', async () => {
-    const random = seededRandom(99)
-    const labels = Uint8Array.from({ length: 20 }, (_, i) => i % 10)
-    const raw = makeIdx([20, 8, 8], makeImages(20, 8, 8, labels))
-    const gz = gzipSync(raw)
-    const started = performance.now()
-    for (let i = 0; i < 120; i++) {
-      const name = `fuzz-${i}-idx3-ubyte`
-      const path = join(dir, name)
-      await writeFile(path, i % 2 === 0 ? mutate(raw, random) : mutate(gz, random))
-      await expectCleanOutcome(name, () => readIdx(path, { maxBytes: 1024 * 1024 }))
+  it(
+    'readIdx survives mutated raw and gzip files on disk',
+    { timeout: FUZZ_TIMEOUT_MS },
+    async () => {
+      const random = seededRandom(99)
+      const labels = Uint8Array.from({ length: 20 }, (_, i) => i % 10)
+      const raw = makeIdx([20, 8, 8], makeImages(20, 8, 8, labels))
+      const gz = gzipSync(raw)
+      for (let i = 0; i < 120; i++) {
+        const name = `fuzz-${i}-idx3-ubyte`
+        const path = join(dir, name)
+        await writeFile(path, i % 2 === 0 ? mutate(raw, random) : mutate(gz, random))
+        await expectCleanOutcome(name, () => readIdx(path, { maxBytes: 1024 * 1024 }))
+      }
     }
-    expect(performance.now() - started).toBeLessThan(FUZZ_BUDGET_MS)
-  })
+  )
 
-  it('the tar reader and CIFAR parser survive random and mutated archives', async () => {
-    const random = seededRandom(7)
-    const members = makeCifarFiles(1).map(([name, data]) => ({ name: `c/${name}`, data }))
-    const tar = makeTar([{ name: 'c/', type: '5' }, ...members])
-    const started = performance.now()
-    const outcomes = { ok: 0, error: 0 }
-    for (let i = 0; i < FUZZ_CASES; i++) {
-      const label = `fuzz-${i}.tar`
-      const buf = i % 4 === 0 ? randomBuffer(random) : mutate(tar, random)
-      outcomes[
-        await expectCleanOutcome(label, () => {
-          readTar(buf, label)
-          const { train, test } = cifarBatchesFromTar(buf, label)
-          parseCifarBatches([...train, ...test])
-        })
-      ]++
+  it(
+    'the tar reader and CIFAR parser survive random and mutated archives',
+    { timeout: FUZZ_TIMEOUT_MS },
+    async () => {
+      const random = seededRandom(7)
+      const members = makeCifarFiles(1).map(([name, data]) => ({ name: `c/${name}`, data }))
+      const tar = makeTar([{ name: 'c/', type: '5' }, ...members])
+      const outcomes = { ok: 0, error: 0 }
+      for (let i = 0; i < FUZZ_CASES; i++) {
+        const label = `fuzz-${i}.tar`
+        const buf = i % 4 === 0 ? randomBuffer(random) : mutate(tar, random)
+        outcomes[
+          await expectCleanOutcome(label, () => {
+            readTar(buf, label)
+            const { train, test } = cifarBatchesFromTar(buf, label)
+            parseCifarBatches([...train, ...test])
+          })
+        ]++
+      }
+      expect(outcomes.error).toBeGreaterThan(FUZZ_CASES / 4)
     }
-    expect(outcomes.error).toBeGreaterThan(FUZZ_CASES / 4)
-    expect(performance.now() - started).toBeLessThan(FUZZ_BUDGET_MS)
-  })
+  )
 
   it('CIFAR batches with random lengths and labels fail cleanly', async () => {
     const random = seededRandom(42)

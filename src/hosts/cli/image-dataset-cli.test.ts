@@ -146,7 +146,10 @@ describe('cnn-workbench dataset import of a folder of class folders', () => {
       join(bad, 'b', 'broken.png'),
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2])
     )
-    const r = await cli(['dataset', 'import', bad, '--name', 'shapes', '--json'])
+    const same = await cli(['dataset', 'import', bad, '--name', 'shapes', '--json'])
+    expect(same.lines.at(-1)).toMatchObject({ event: 'error', code: 'BAD_REQUEST' })
+    expect(String(same.lines.at(-1)?.message)).toMatch(/exists already.*--replace/s)
+    const r = await cli(['dataset', 'import', bad, '--name', 'shapes', '--replace', '--json'])
     expect(r.lines.at(-1)).toMatchObject({ event: 'error', code: 'DATASET_ERROR' })
     expect(String(r.lines.at(-1)?.message)).toMatch(/b\/broken\.png/)
     // The earlier import of that name is untouched.

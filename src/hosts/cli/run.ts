@@ -144,7 +144,8 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         }
         parseFlags(rest, { json: { type: 'boolean' } })
-        runRuns(await makeServices().runs.list(), out)
+        // Through runs:list so each run says whether its dataset was replaced since it trained.
+        runRuns(await makeServices().handlers['runs:list']({}), out)
         return 0
       }
       case 'datasets': {

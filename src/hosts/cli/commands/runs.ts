@@ -1,7 +1,10 @@
 import type { Output } from '../output'
 import type { RunRecord } from '../../../shared/contract/types'
 
-/** `runs`: one line per kept run, newest first: id, date, status, dataset, parameters, test accuracy. */
+/**
+ * `runs`: one line per kept run, newest first: id, date, status, dataset, parameters, test
+ * accuracy; "data changed" when the dataset was replaced since the run trained.
+ */
 export function runRuns(records: RunRecord[], out: Output): void {
   if (records.length === 0) out.text('No runs yet. Train one with `cnn-workbench train`.')
   for (const r of records) {
@@ -15,7 +18,8 @@ export function runRuns(records: RunRecord[], out: Output): void {
       model: r.spec.name,
       params: r.params,
       epochsDone: r.epochsDone,
-      testAccuracy
+      testAccuracy,
+      datasetChanged: r.datasetChanged === true
     })
     const accuracy = testAccuracy === null ? '—' : `${(testAccuracy * 100).toFixed(2)} %`
     out.text(
@@ -26,7 +30,8 @@ export function runRuns(records: RunRecord[], out: Output): void {
         r.dataset.padEnd(14),
         `${r.params.toLocaleString('en-US').padStart(11)} params`,
         `test ${accuracy.padStart(8)}`,
-        r.name ?? ''
+        r.name ?? '',
+        r.datasetChanged ? '[data changed: the dataset was replaced since this run trained]' : ''
       ].join('  ').trimEnd()
     )
   }

@@ -1,5 +1,6 @@
 import { computed, type ComputedRef } from 'vue'
 import { numClassesOf } from '../../../shared/model/shape-inference'
+import { useMemoryCheck } from './memory-check'
 import { unavailableReason, useDatasetsStore } from '../stores/datasets'
 import { FIELD_NAMES, useHyperStore, type HyperField } from '../stores/hyper'
 import { useModelStore } from '../stores/model'
@@ -11,6 +12,7 @@ export function useTrainBlocker(): ComputedRef<string | null> {
   const model = useModelStore()
   const hyper = useHyperStore()
   const training = useTrainingStore()
+  const memory = useMemoryCheck()
 
   return computed<string | null>(() => {
     if (training.active) return null
@@ -41,6 +43,8 @@ export function useTrainBlocker(): ComputedRef<string | null> {
     if (invalid.length > 0) {
       return `Fix the ${invalid.map((f) => FIELD_NAMES[f]).join(', ')} in the training settings.`
     }
+    const verdict = memory.value
+    if (verdict && !verdict.ok) return verdict.message
     return null
   })
 }

@@ -115,7 +115,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   async function importPath(
     path: string,
     asName?: string,
-    images: Pick<ImportRequest, 'imageSize' | 'color' | 'testFraction'> = {}
+    images: Pick<ImportRequest, 'imageSize' | 'color' | 'testFraction' | 'replace'> = {}
   ): Promise<void> {
     listen()
     importState.value = { ...idle(), busy: true }

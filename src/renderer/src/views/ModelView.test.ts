@@ -52,6 +52,26 @@ describe('Model view', () => {
     expect(byId(w, 'dirty-marker').exists()).toBe(false)
   })
 
+  it('blocks Train when a 10^8-parameter model cannot fit the wasm heap, and not for a preset', async () => {
+    const w = await openEditor()
+    // The preset fits: no memory message.
+    expect(byId(w, 'editor-ready').exists()).toBe(true)
+    // flatten gives 16 × 7 × 7 = 784 values: 784 × 127,552 + 127,552 ≈ 10^8 weights in one layer.
+    const units = rows(w)[5].find('[data-testid="field-units"]')
+    await units.setValue('127552')
+    await flushPromises()
+    expect(Number(byId(w, 'editor-total-params').text().replace(/,/g, ''))).toBeGreaterThan(1e8)
+    const blocker = byId(w, 'editor-blocker').text()
+    expect(blocker).toMatch(/needs about \d+(\.\d+)? GB to train a batch of \d+/)
+    expect(blocker).toContain("wasm backend's 4.00 GB heap")
+    expect(byId(w, 'editor-memory').classes()).toContain('over')
+
+    await w.find('[data-testid="tab-train"]').trigger('click')
+    await flushPromises()
+    expect(byId(w, 'train-button').attributes('disabled')).toBeDefined()
+    expect(byId(w, 'train-blocker').text()).toContain("wasm backend's 4.00 GB heap")
+  })
+
   it('shows a typing mistake at the field and keeps the model as it was', async () => {
     const w = await openEditor()
     const filters = rows(w)[0].find('[data-testid="field-filters"]')

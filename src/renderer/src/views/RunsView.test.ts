@@ -44,6 +44,24 @@ describe('Runs view', () => {
     expect(order(wrapper)).toEqual(['run-b', 'run-a', 'run-c'])
   })
 
+  it('marks a run whose dataset was replaced since it trained, and only that run', async () => {
+    const api = new FakeWorkbench()
+    api.runsFake.records = [
+      fakeRun({ id: 'run-old', createdAt: '2025-01-01T10:00:00Z', datasetChanged: true }),
+      fakeRun({ id: 'run-new', createdAt: '2025-01-02T10:00:00Z' })
+    ]
+    const { wrapper } = await mountApp(api)
+    current = wrapper
+    await byId(wrapper, 'tab-runs').trigger('click')
+    await flushPromises()
+    const row = (id: string) => wrapper.find(`[data-testid="run-row"][data-run-id="${id}"]`)
+    const badge = row('run-old').find('[data-testid="run-data-changed"]')
+    expect(badge.text()).toBe('data changed')
+    expect(badge.attributes('title')).toMatch(/replaced or re-imported since this run trained/)
+    expect(badge.attributes('title')).toMatch(/evaluation and resume use different data/)
+    expect(row('run-new').find('[data-testid="run-data-changed"]').exists()).toBe(false)
+  })
+
   it('renames a run and saves notes through the API', async () => {
     const { wrapper, api } = await openRuns()
     await wrapper.findAll('[data-testid="rename-button"]')[0].trigger('click')

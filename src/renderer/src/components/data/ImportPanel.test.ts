@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import { WorkbenchError } from '../../../../shared/contract/errors'
 import { FakeWorkbench } from '../../testing/fake-workbench'
 import { mountApp } from '../../testing/mount-app'
 
@@ -72,5 +73,49 @@ describe('Import panel, folder of images', () => {
       imageSize: 64,
       testFraction: 0.2
     })
+  })
+})
+
+describe('Import panel, a name that exists', () => {
+  it('offers to replace the dataset only after the app refuses the name, then retries with replace', async () => {
+    const { wrapper, api } = await openData()
+    expect(byId(wrapper, 'import-replace-option').exists()).toBe(false)
+    api.importError = new WorkbenchError(
+      'BAD_REQUEST',
+      'A dataset named "digits" exists already; runs trained on it would then see other data.',
+      { name: 'digits', exists: true }
+    )
+    await typePath(wrapper, '/data/digits')
+    await byId(wrapper, 'import-name').setValue('digits')
+    await byId(wrapper, 'import-button').trigger('submit')
+    await flushPromises()
+    expect(byId(wrapper, 'import-error').text()).toContain('exists already')
+    const option = byId(wrapper, 'import-replace-option')
+    expect(option.text()).toContain('Replace the existing dataset “digits”')
+    expect(option.text()).toContain('Runs trained on the old data are kept but marked “data changed”')
+    expect(api.datasetCalls.filter((c) => c.method === 'import').at(-1)?.request).not.toHaveProperty('replace')
+
+    api.importError = null
+    await byId(wrapper, 'import-replace').setValue(true)
+    expect(byId(wrapper, 'import-button').text()).toBe('Import and replace')
+    await byId(wrapper, 'import-button').trigger('submit')
+    await flushPromises()
+    expect(api.datasetCalls.filter((c) => c.method === 'import').at(-1)?.request).toEqual({
+      path: '/data/digits',
+      name: 'digits',
+      replace: true
+    })
+    expect(byId(wrapper, 'import-status').text()).toContain('Imported digits.')
+    expect(byId(wrapper, 'import-replace-option').exists()).toBe(false)
+  })
+
+  it('does not offer a replace for other import errors', async () => {
+    const { wrapper, api } = await openData()
+    api.importError = new WorkbenchError('DATASET_ERROR', 'train-labels-idx1-ubyte has 19 labels for 20 images.')
+    await typePath(wrapper, '/data/broken')
+    await byId(wrapper, 'import-button').trigger('submit')
+    await flushPromises()
+    expect(byId(wrapper, 'import-error').exists()).toBe(true)
+    expect(byId(wrapper, 'import-replace-option').exists()).toBe(false)
   })
 })

@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { planSplit } from '../../engine/data'
-import { planStratifiedSplit } from '../../engine/preprocess'
-import { seededRandom } from '../random'
-import { TRAIN_PY } from './templates/train-py'
+import { planSplit } from './data'
+import { planStratifiedSplit } from './preprocess'
+import { seededRandom } from '../shared/random'
+import { TRAIN_PY } from '../shared/export/templates/train-py'
 
 const PYTHON = '/usr/bin/python3'
-const TRAIN = join(__dirname, 'templates', 'train.py')
+const TRAIN = join(__dirname, '..', 'shared', 'export', 'templates', 'train.py')
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { timeout: 300_000 }).status === 0
 
 /** Runs a snippet with train.py imported as `train`; its stdout as JSON. */
