@@ -44,11 +44,13 @@ test.describe('the learner path: MNIST, LeNet, train, read test accuracy', () =>
   })
 
   test('stop ends a run after the current batch and still reports test accuracy', async ({ app }) => {
-    await app.getByTestId('limit-input').fill('')
-    await app.getByTestId('epochs-input').fill('3')
+    await app.getByTestId('limit-input').fill('6000')
+    await app.getByTestId('epochs-input').fill('50')
     await app.getByTestId('train-button').click()
     await expect(app.getByTestId('run-status')).toContainText('running', { timeout: 60_000 })
-    await expect(app.getByTestId('samples-per-second')).not.toHaveText(/^\s*(—|-|0)?\s*$/, { timeout: 30_000 })
+    // Stop in epoch 2: the partial epoch is discarded and the test score is of epoch 1, the last
+    // whole one (a stop inside epoch 1 has no whole epoch to score).
+    await expect(app.getByTestId('progress-epoch')).toHaveText(/^\s*2 \//, { timeout: 120_000 })
     await app.getByTestId('stop-button').click()
     await expect(app.getByTestId('run-status')).toContainText('stopped', { timeout: 60_000 })
     await expect(app.getByTestId('test-accuracy')).toContainText('%')
