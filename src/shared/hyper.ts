@@ -313,4 +313,4 @@ export const DEFAULT_HYPER: Hyper = hyperSchema.parse({})
 export const DEFAULTS_WHY =
   'Defaults, measured: Adam at 0.003, batch 64 (split across two CPU cores), 5 epochs with the ' +
   'rate falling along a cosine. LeNet reaches about 97.5 % on MNIST after one epoch and about ' +
-  '99 % after five, in under a minute of training on a 2-core laptop.'
+  '99 % after five, in about a minute and a half of training on a 2-core laptop.'
