@@ -246,8 +246,6 @@ export async function importTrainedFiles(
  */
 async function addImportedRun(store: RunStore, model: TrainedModel): Promise<RunRecord> {
   const id = store.newId()
-  const stagingRoot = join(store.root, `.import-${id}`)
-  const staging = new RunStore(stagingRoot)
   const record: RunRecord = {
     id,
     createdAt: new Date().toISOString(),
@@ -263,18 +261,10 @@ async function addImportedRun(store: RunStore, model: TrainedModel): Promise<Run
     ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
     name: `${model.name ?? model.spec.name} (imported)`.slice(0, 200)
   }
-  try {
+  await installImportedRun(store, id, async (staging) => {
     await staging.create(record)
     await staging.writeCheckpoint(id, model.spec, model.weights, model.epochsDone)
-    await mkdir(store.root, { recursive: true })
-    await rename(staging.dir(id), store.dir(id))
-  } catch (err) {
-    throw err instanceof WorkbenchError
-      ? err
-      : new WorkbenchError('IO_ERROR', `Cannot add the imported run to ${store.root}: ${String(err)}. Check that the data folder is writable.`)
-  } finally {
-    await rm(stagingRoot, { recursive: true, force: true }).catch(() => undefined)
-  }
+  })
   return record
 }
 
@@ -293,5 +283,29 @@ async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
     throw new WorkbenchError('IO_ERROR', `Cannot read ${path}: ${(err as NodeJS.ErrnoException)?.code ?? String(err)}.`, {
       file: path
     })
+  }
+}
+
+/**
+ * Builds an imported run in a staging folder beside runs/ and renames it in whole, so a failed
+ * import leaves nothing half written.
+ */
+export async function installImportedRun(
+  store: RunStore,
+  id: string,
+  fill: (staging: RunStore) => Promise<void>
+): Promise<void> {
+  const stagingRoot = join(store.root, `.import-${id}`)
+  const staging = new RunStore(stagingRoot)
+  try {
+    await fill(staging)
+    await mkdir(store.root, { recursive: true })
+    await rename(staging.dir(id), store.dir(id))
+  } catch (err) {
+    throw err instanceof WorkbenchError
+      ? err
+      : new WorkbenchError('IO_ERROR', `Cannot add the imported run to ${store.root}: ${String(err)}. Check that the data folder is writable.`)
+  } finally {
+    await rm(stagingRoot, { recursive: true, force: true }).catch(() => undefined)
   }
 }

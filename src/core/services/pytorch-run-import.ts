@@ -1,4 +1,4 @@
-import { readFile, rename, rm, stat, mkdir } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { z } from 'zod'
 import { WorkbenchError, describeIssues } from '../../shared/contract/errors'
@@ -11,7 +11,7 @@ import { parseModelFile } from '../../shared/model/model-file'
 import { summarizeModel } from '../../shared/model/shape-inference'
 import type { ModelSpec } from '../../shared/model/spec'
 import { writeFileAtomic } from '../../data/atomic-write'
-import { MAX_TRAINED_JSON_BYTES, MAX_TRAINED_WEIGHTS_BYTES } from './model-exchange'
+import { MAX_TRAINED_JSON_BYTES, MAX_TRAINED_WEIGHTS_BYTES, installImportedRun } from './model-exchange'
 import { RunStore } from '../../data/runs/run-store'
 
 const RUN_FILE = 'run.json'
@@ -111,8 +111,6 @@ export function parsePytorchRun(files: PytorchRunFiles) {
 export async function importPytorchRunFiles(store: RunStore, files: PytorchRunFiles): Promise<RunRecord> {
   const { run, spec, hyper, weights, metrics } = parsePytorchRun(files)
   const id = store.newId()
-  const stagingRoot = join(store.root, `.import-${id}`)
-  const staging = new RunStore(stagingRoot)
   const processes = `${run.trainedBy.worldSize} process${run.trainedBy.worldSize === 1 ? '' : 'es'}`
   const record: RunRecord = {
     id,
@@ -131,21 +129,13 @@ export async function importPytorchRunFiles(store: RunStore, files: PytorchRunFi
     ...(run.note ? { notes: run.note } : {}),
     trainedBy: run.trainedBy
   }
-  try {
+  await installImportedRun(store, id, async (staging) => {
     await staging.create(record)
     for (const m of metrics) await staging.appendMetrics(id, m)
     await staging.writeCheckpoint(id, spec, weights, run.epochsDone)
     await staging.writeFilterSnapshot(id, run.epochsDone, weights)
     if (files.evaluation) await writeFileAtomic(join(staging.dir(id), PYTORCH_EVALUATION_FILE), files.evaluation)
-    await mkdir(store.root, { recursive: true })
-    await rename(staging.dir(id), store.dir(id))
-  } catch (err) {
-    throw err instanceof WorkbenchError
-      ? err
-      : new WorkbenchError('IO_ERROR', `Cannot add the imported run to ${store.root}: ${String(err)}. Check that the data folder is writable.`)
-  } finally {
-    await rm(stagingRoot, { recursive: true, force: true }).catch(() => undefined)
-  }
+  })
   return record
 }
 
