@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { FlatOptimizer } from './flat-optimizer'
-import { applyFlatGradients } from './shard'
+import { applyFlatGradients, loadWeights, paramRange, storeWeights } from './shard'
 import { maxAbsDiff, randomArray } from '../wasm-kernels/test-helpers'
 
 /** Random variable shapes of a small network: conv filters, biases, dense weights. */
@@ -38,6 +38,8 @@ function applyReference(optimizer: tf.Optimizer, vars: tf.Variable[], flat: Floa
   optimizer.applyGradients(named)
   tf.dispose(Object.values(named))
 }
+
+const mean0 = (n: number): Float32Array => new Float32Array(n)
 
 describe('FlatOptimizer', () => {
   beforeAll(async () => {
@@ -79,6 +81,57 @@ describe('FlatOptimizer', () => {
       flat.dispose()
       reference.dispose()
       tf.dispose([...mine, ...theirs])
+    }
+  )
+
+  it.each(['sgd', 'adam'] as const)(
+    'in ranged mode, three threads each stepping their range of shared state take tfjs %s steps on the weighted mean gradient',
+    async (kind) => {
+      const shapes = SHAPES[1]!
+      const THREADS = 3
+      const counts = [22, 21, 21]
+      const theirs = variables(shapes, 21, `ranged_tfjs_${kind}_`)
+      const reference = kind === 'sgd' ? tf.train.sgd(0.01) : tf.train.adam(0.01, 0.9, 0.999, 1e-8)
+      const params = theirs.reduce((n, v) => n + v.size, 0)
+      // Each "thread" has its own variables and optimizer; weights and moments are shared.
+      const weights = new Float32Array(params)
+      storeWeights(theirs, weights)
+      const moments = kind === 'adam' ? new Float32Array(2 * params) : undefined
+      const replicas = Array.from({ length: THREADS }, (_, t) => {
+        const vars = theirs.map((v, i) => tf.variable(v.clone(), true, `ranged_${kind}_${t}_${i}`))
+        const optimizer = new FlatOptimizer(kind, 0.01)
+        optimizer.shareState(vars, { weights, moments })
+        return { vars, optimizer }
+      })
+      for (let step = 0; step < STEPS; step++) {
+        const rate = step < 3 ? 0.01 : 0.003
+        if (kind === 'sgd') (reference as tf.SGDOptimizer).setLearningRate(rate)
+        else (reference as unknown as { learningRate: number }).learningRate = rate
+        // Per-thread gradients, and the batch gradient they average to (weighted by shard size).
+        const slots = counts.map((_, t) => flatGradient(theirs, 10 * step + t))
+        const mean = new Float32Array(params)
+        slots.forEach((slot, t) => slot.forEach((g, i) => (mean[i] = mean[i]! + (g * counts[t]!) / 64)))
+        applyReference(reference, theirs, mean)
+        replicas.forEach(({ optimizer }, t) => {
+          optimizer.learningRate = rate
+          const [lo, hi] = paramRange(t, THREADS, params)
+          optimizer.applyRange(slots, counts, lo, hi)
+        })
+        replicas.forEach(({ vars }) => loadWeights(vars, weights))
+      }
+      for (const { vars } of replicas) {
+        vars.forEach((v, i) => expect(maxAbsDiff(v.dataSync(), theirs[i]!.dataSync())).toBeLessThan(1e-5))
+      }
+      // The main thread's optimizer state (a checkpoint) holds every range's moments.
+      const a = await replicas[0]!.optimizer.getWeights()
+      const b = await reference.getWeights()
+      expect(a.length).toBe(b.length)
+      expect(a[0]!.tensor.dataSync()[0]).toBe(STEPS)
+      for (let i = 1; i < a.length; i++) expect(maxAbsDiff(a[i]!.tensor.dataSync(), b[i]!.tensor.dataSync())).toBeLessThan(1e-5)
+      expect(() => applyFlatGradients(replicas[0]!.optimizer, replicas[0]!.vars, mean0(params))).toThrow(/applyRange/)
+      tf.dispose([a[0]!.tensor, b[0]!.tensor, ...theirs, ...replicas.flatMap((r) => r.vars)])
+      replicas.forEach((r) => r.optimizer.dispose())
+      reference.dispose()
     }
   )
 

@@ -26,6 +26,8 @@ export class FlatOptimizer extends tf.Optimizer {
   /** Variables handed out by getWeights(), refreshed from the flat moments on each call. */
   private exported: Array<{ name: string; variable: tf.Variable }> = []
   private names: string[] = []
+  /** Set by shareState(): weights and moments are shared arrays, updated a range at a time. */
+  private shared = false
 
   constructor(
     readonly kind: 'sgd' | 'adam',
@@ -41,6 +43,7 @@ export class FlatOptimizer extends tf.Optimizer {
 
   /** One step with a flat gradient laid out as `variables` back to back. */
   applyFlat(variables: tf.Variable[], grad: Float32Array): void {
+    if (this.shared) throw new Error('A FlatOptimizer with shared state steps through applyRange().')
     const params = variables.reduce((n, v) => n + v.size, 0)
     if (grad.length < params) throw new Error(`A flat gradient of ${grad.length} values for ${params} parameters.`)
     if (!this.weights || this.weights.length !== params) {
@@ -81,6 +84,66 @@ export class FlatOptimizer extends tf.Optimizer {
       const values = w.subarray(offset, offset + variable.size)
       tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')))
       offset += variable.size
+    }
+    this.incrementIterations()
+  }
+
+  /**
+   * Parallel training: the weights and (Adam) moments live in shared memory, the same arrays on
+   * every thread, and each step every thread updates only its own range of them (applyRange).
+   * Call once, before the first step, with every thread's optimizer.
+   */
+  shareState(variables: tf.Variable[], shared: { weights: Float32Array; moments?: Float32Array }): void {
+    const params = variables.reduce((n, v) => n + v.size, 0)
+    if (shared.weights.length !== params) throw new Error(`Shared weights hold ${shared.weights.length} values for ${params} parameters.`)
+    this.names = variables.map((v) => v.name)
+    this.weights = shared.weights
+    if (this.kind === 'adam') {
+      if (!shared.moments || shared.moments.length !== 2 * params) throw new Error('Adam needs shared moments: two values per parameter.')
+      this.m = shared.moments.subarray(0, params)
+      this.v = shared.moments.subarray(params)
+    }
+    this.shared = true
+  }
+
+  /**
+   * This thread's part of one parallel step: for parameters lo..hi-1 of the shared weights, the
+   * batch gradient is the mean of the threads' gradients (`slots`, weighted by shard size
+   * `counts`), and the update is SGD's or Adam's, as applyFlat's. Every thread calls it once per
+   * step, on disjoint ranges that cover every parameter, then reloads its variables from the
+   * shared weights once all ranges are written.
+   */
+  applyRange(slots: Float32Array[], counts: number[], lo: number, hi: number): void {
+    if (!this.shared || !this.weights) throw new Error('applyRange needs shareState() first.')
+    const total = counts.reduce((a, b) => a + b, 0)
+    const shares = counts.map((c) => c / total)
+    const w = this.weights
+    const lr = this.learningRate
+    // Two threads (the common case) get a loop without the inner one over slots.
+    const two = slots.length === 2
+    const [s0, s1] = [slots[0]!, slots[1] ?? slots[0]!]
+    const [a0, a1] = [shares[0]!, shares[1] ?? 0]
+    const gradAt = (i: number): number => {
+      let g = 0
+      for (let t = 0; t < slots.length; t++) g += slots[t]![i]! * shares[t]!
+      return g
+    }
+    if (this.kind === 'sgd') {
+      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * (two ? s0[i]! * a0 + s1[i]! * a1 : gradAt(i))
+    } else {
+      const m = this.m!
+      const v = this.v!
+      const { beta1, beta2, epsilon } = this
+      const c1 = 1 - this.accBeta1
+      const c2 = 1 - this.accBeta2
+      for (let i = lo; i < hi; i++) {
+        const g = two ? s0[i]! * a0 + s1[i]! * a1 : gradAt(i)
+        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g)
+        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g)
+        w[i] = w[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon)
+      }
+      this.accBeta1 *= beta1
+      this.accBeta2 *= beta2
     }
     this.incrementIterations()
   }
@@ -143,8 +206,17 @@ export class FlatOptimizer extends tf.Optimizer {
       }
       return out
     }
-    this.m = flat(rest.slice(0, half))
-    this.v = flat(rest.slice(half))
+    const m = flat(rest.slice(0, half))
+    const v = flat(rest.slice(half))
+    if (this.shared) {
+      // Every thread reads these arrays: fill them in place rather than replace them.
+      if (m.length !== this.m?.length) throw new Error(`Adam moments for ${m.length} parameters, not ${this.m?.length ?? 0}.`)
+      this.m.set(m)
+      this.v!.set(v)
+      return
+    }
+    this.m = m
+    this.v = v
     this.weights = new Float32Array(this.m.length)
     this.names = rest.slice(0, half).map((e) => e.name.replace(/\/m$/, ''))
   }

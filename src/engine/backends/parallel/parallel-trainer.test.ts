@@ -20,7 +20,9 @@ function sharedData(): SharedData {
 }
 
 describe('createParallelTrainer', () => {
-  it.each(['replicated', 'broadcast', 'replicated adam, rate changed'])(
+  // Ranged mode (fused SGD, Adam): each thread updates its range of the shared weights and moments.
+  // Three threads also check that no thread steps before every other thread's gradients are in.
+  it.each(['replicated', 'broadcast', 'replicated adam, rate changed', 'replicated adam, three threads'])(
     'trains two threads to the same weights as one thread on the whole batch (%s optimizer)',
     async (mode) => {
       await selectBackend('wasm')
@@ -40,8 +42,9 @@ describe('createParallelTrainer', () => {
       }
 
       const model = createModel({ seed: 5 })
+      const workers = mode.includes('three') ? 2 : 1
       const trainer = await createParallelTrainer({
-        workers: 1,
+        workers,
         backend: 'wasm',
         model,
         modelModule: fileURLToPath(new URL('../lenet-reference.ts', import.meta.url)),
@@ -52,8 +55,8 @@ describe('createParallelTrainer', () => {
           ? { name: adam ? 'adam' : 'sgd', learningRate: rateAt(0) }
           : undefined
       })
-      expect(trainer.threads).toBe(2)
-      expect(trainer.workerBackends[0]).toMatch(/^wasm/)
+      expect(trainer.threads).toBe(workers + 1)
+      trainer.workerBackends.forEach((b) => expect(b).toMatch(/^wasm/))
       const parallelSgd = mode.startsWith('replicated') ? undefined : tf.train.sgd(0.1)
       let loss = 0
       for (let s = 0; s < STEPS; s++) {
@@ -71,4 +74,54 @@ describe('createParallelTrainer', () => {
       model.dispose()
     }
   )
+
+  it('gives a thread with no samples (a batch smaller than the thread count) nothing to add', async () => {
+    await selectBackend('wasm')
+    const data = sharedData()
+    const indices = Int32Array.from([5, 9])
+    const single = createModel({ seed: 3 })
+    const sgd = tf.train.sgd(0.1)
+    const { x, y } = gatherBatch(data, indices)
+    sgd.minimize(() => single.loss(x, y))
+    tf.dispose([x, y])
+    const model = createModel({ seed: 3 })
+    const trainer = await createParallelTrainer({
+      workers: 2,
+      backend: 'wasm',
+      model,
+      modelModule: fileURLToPath(new URL('../lenet-reference.ts', import.meta.url)),
+      modelInit: { seed: 3 },
+      data,
+      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
+      optimizer: { name: 'sgd', learningRate: 0.1 }
+    })
+    const { loss } = await trainer.step(indices)
+    await trainer.close()
+    expect(Number.isFinite(loss)).toBe(true)
+    single.variables.forEach((v, i) => expect(maxAbsDiff(v.dataSync(), model.variables[i]!.dataSync())).toBeLessThan(1e-5))
+    single.dispose()
+    model.dispose()
+  })
+
+  it('rejects the step with the worker\'s own error when a worker throws mid-training, and does not hang', async () => {
+    await selectBackend('wasm')
+    const data = sharedData()
+    const indices = Int32Array.from({ length: SAMPLES }, (_, i) => i)
+    const model = createModel({ seed: 4 })
+    const trainer = await createParallelTrainer({
+      workers: 1,
+      backend: 'wasm',
+      model,
+      modelModule: fileURLToPath(new URL('./failing-model.fixture.ts', import.meta.url)),
+      modelExport: 'createFailingModel',
+      modelInit: { seed: 4, failAt: 2 },
+      data,
+      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
+      optimizer: { name: 'adam', learningRate: 0.01 }
+    })
+    await trainer.step(indices)
+    await expect(trainer.step(indices)).rejects.toThrow(/fixture worker broke at step 2/)
+    await trainer.close()
+    model.dispose()
+  })
 })

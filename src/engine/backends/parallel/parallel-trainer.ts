@@ -8,10 +8,19 @@ import {
   applyFlatGradients,
   averageGradients,
   batchLoss,
+  CLOSED,
+  controlSlots,
   gatherBatch,
   gradSlot,
+  loadWeights,
   lossAndGradients,
+  paramRange,
+  rangeStepper,
+  signalStep,
+  StepBoard,
   storeWeights,
+  ThreadFailed,
+  waitForThreads,
   type SharedData
 } from './shard'
 import { makeOptimizer, setOptimizerLearningRate, type OptimizerSpec } from './optimizer'
@@ -173,8 +182,22 @@ export async function createParallelTrainer(
   const grads = new Float32Array(
     new SharedArrayBuffer(GRADIENT_PARITIES * threads * params * BYTES_PER_FLOAT)
   )
-  const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+  const control = new Int32Array(
+    new SharedArrayBuffer(controlSlots.length(threads) * Int32Array.BYTES_PER_ELEMENT)
+  )
   const ownOptimizer = options.optimizer ? makeOptimizer(options.optimizer) : null
+  // Ranged mode (fused SGD and Adam): the weights and moments are shared and every thread updates
+  // its own range of them each step, so no thread repeats another's arithmetic.
+  const ranged = rangeStepper(ownOptimizer)
+  const moments =
+    ranged && options.optimizer?.name === 'adam'
+      ? new Float32Array(new SharedArrayBuffer(2 * params * BYTES_PER_FLOAT))
+      : undefined
+  ranged?.shareState(model.variables, { weights, moments })
+  // Steps are handed over in shared memory; a batch can hold at most every training sample.
+  const boardBuffers = StepBoard.allocate(threads, data.labels.length)
+  const board = new StepBoard(threads, boardBuffers.batch, boardBuffers.results)
+  const [ownLo, ownHi] = paramRange(0, threads, params)
   const average = new Float32Array(params)
   const path = options.workerPath ?? defaultWorkerPath()
   const handles = Array.from({ length: workers }, (_, i) =>
@@ -191,6 +214,9 @@ export async function createParallelTrainer(
       weights: weights.buffer as SharedArrayBuffer,
       grads: grads.buffer as SharedArrayBuffer,
       control: control.buffer as SharedArrayBuffer,
+      moments: moments?.buffer as SharedArrayBuffer | undefined,
+      batch: boardBuffers.batch,
+      results: boardBuffers.results,
       thread: i + 1,
       threads,
       optimizer: options.optimizer
@@ -219,45 +245,52 @@ export async function createParallelTrainer(
         throw new Error('This parallel trainer has no optimizer spec; pass step() an optimizer.')
       const step = ++stepCount
       const shardSize = Math.ceil(indices.length / threads)
-      const parts = Array.from({ length: threads }, (_, i) =>
-        indices.subarray(i * shardSize, (i + 1) * shardSize)
+      const shardSizes = Array.from({ length: threads }, (_, t) =>
+        Math.max(0, Math.min(shardSize, indices.length - t * shardSize))
       )
-      const shardSizes = parts.map((p) => p.length)
-      handles.forEach((h, i) =>
-        h.worker.postMessage({
-          type: 'step',
-          step,
-          indices: parts[i + 1]!.slice(),
-          shardSizes,
-          learningRate
-        } satisfies ToWorker)
-      )
-      const own = gatherBatch(data, parts[0]!)
-      const mine = lossAndGradients(
-        model.variables,
-        batchLoss(model, own.x, own.y),
-        gradSlot(grads, step, 0, threads, params)
-      )
-      let loss = mine.loss * shardSizes[0]!
-      let hits = mine.hits
-      own.x.dispose()
-      own.y.dispose()
-      // Tell replicas the main thread's gradients are in place.
-      Atomics.store(control, 0, step)
-      Atomics.notify(control, 0)
-      for (let i = 0; i < handles.length; i++) {
-        const done = await awaitMessage(handles[i]!, 'done')
-        if (done.type === 'done') {
-          loss += done.loss * shardSizes[i + 1]!
-          hits += done.hits
-        }
+      board.write(indices, shardSizes, learningRate)
+      signalStep(control, controlSlots.posted, step)
+      const own = gradSlot(grads, step, 0, threads, params)
+      let loss = 0
+      let hits = 0
+      if (shardSizes[0]! > 0) {
+        const batch = gatherBatch(data, indices.subarray(0, shardSizes[0]))
+        const mine = lossAndGradients(model.variables, batchLoss(model, batch.x, batch.y), own)
+        batch.x.dispose()
+        batch.y.dispose()
+        loss = mine.loss * shardSizes[0]!
+        hits = mine.hits
+      } else {
+        own.fill(0)
       }
-      const slots = Array.from({ length: threads }, (_, t) =>
-        gradSlot(grads, step, t, threads, params)
-      )
-      averageGradients(slots, shardSizes, average)
-      applyFlatGradients(apply, model.variables, average)
-      if (!ownOptimizer) storeWeights(model.variables, weights)
+      signalStep(control, controlSlots.gradients(0), step)
+      try {
+        // The workers take as long as this thread did: a short blocking wait, woken by a futex.
+        waitForThreads(control, threads, controlSlots.gradients, step, 'gradients')
+        for (let t = 1; t < threads; t++) {
+          const r = board.result(t)
+          loss += r.loss * shardSizes[t]!
+          hits += r.hits
+        }
+        const slots = Array.from({ length: threads }, (_, t) => gradSlot(grads, step, t, threads, params))
+        if (ranged) {
+          ranged.applyRange(slots, shardSizes, ownLo, ownHi)
+          signalStep(control, controlSlots.updated(0, threads), step)
+          waitForThreads(control, threads, (t) => controlSlots.updated(t, threads), step, 'update')
+          loadWeights(model.variables, weights)
+        } else {
+          averageGradients(slots, shardSizes, average)
+          applyFlatGradients(apply, model.variables, average)
+          if (!ownOptimizer) storeWeights(model.variables, weights)
+        }
+      } catch (error) {
+        if (error instanceof ThreadFailed) {
+          // The worker posted why before it raised the flag.
+          const handle = handles[error.thread - 1]
+          if (handle) await awaitMessage(handle, 'ready', WORKER_READY_TIMEOUT_MS)
+        }
+        throw error
+      }
       return { loss: loss / indices.length, hits }
     },
     setLearningRate(lr) {
@@ -266,7 +299,7 @@ export async function createParallelTrainer(
       setOptimizerLearningRate(ownOptimizer, lr)
     },
     async close() {
-      for (const h of handles) h.worker.postMessage({ type: 'close' } satisfies ToWorker)
+      signalStep(control, controlSlots.posted, CLOSED)
       await Promise.all(handles.map((h) => h.worker.terminate()))
       ownOptimizer?.dispose()
     }

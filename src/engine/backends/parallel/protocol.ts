@@ -29,8 +29,14 @@ export interface InitMessage {
   weights: SharedArrayBuffer
   /** Gradient slots: [2 step parities][threads][parameters] floats; thread 0 is the main one. */
   grads: SharedArrayBuffer
-  /** Int32 [0]: the last step whose main-thread gradients are in place (replicated mode). */
+  /** Int32 step counters, laid out by controlSlots() (shard.ts): each thread's gradients, updates. */
   control: SharedArrayBuffer
+  /** Adam's moments (2 floats per parameter), shared when every thread updates a range of them. */
+  moments?: SharedArrayBuffer
+  /** Int32: every thread's shard size, then the batch's sample indices (see StepBoard). */
+  batch: SharedArrayBuffer
+  /** Float64: the step's learning rate (NaN: unchanged), then each thread's loss and hits. */
+  results: SharedArrayBuffer
   /** This worker's thread index (1 and up). */
   thread: number
   threads: number
@@ -38,22 +44,10 @@ export interface InitMessage {
   optimizer?: OptimizerSpec
 }
 
-/** Computes the gradient of the mean loss over `indices` at the current shared weights. */
-export interface StepMessage {
-  type: 'step'
-  step: number
-  indices: Int32Array
-  /** Every thread's shard size this step, thread 0 first; the weights of the average. */
-  shardSizes: number[]
-  /** Replicated mode: the learning rate of this step (a schedule changes it between epochs). */
-  learningRate?: number
-}
-
-/** Messages from the trainer to a worker. */
-export type ToWorker = InitMessage | StepMessage | { type: 'close' }
+/** Messages from the trainer to a worker (steps go through shared memory, see StepBoard). */
+export type ToWorker = InitMessage | { type: 'close' }
 
 /** Messages from a worker to the trainer. */
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }
-  | { type: 'done'; loss: number; hits: number }
   | { type: 'error'; message: string }

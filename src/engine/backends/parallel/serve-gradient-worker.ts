@@ -6,10 +6,20 @@ import {
   applyFlatGradients,
   averageGradients,
   batchLoss,
+  CLOSED,
+  controlSlots,
   gatherBatch,
   gradSlot,
   lossAndGradients,
   loadWeights,
+  paramRange,
+  rangeStepper,
+  signalFailure,
+  signalStep,
+  StepBoard,
+  ThreadFailed,
+  waitForThreads,
+  type RangeStepper,
   type SharedData
 } from './shard'
 import { makeOptimizer, setOptimizerLearningRate } from './optimizer'
@@ -18,7 +28,6 @@ import type {
   GradientModel,
   GradientModelFactory,
   InitMessage,
-  StepMessage,
   ToWorker
 } from './protocol'
 
@@ -31,11 +40,11 @@ interface WorkerState {
   control: Int32Array
   /** Present in replicated mode: this thread's copy of the optimizer. */
   optimizer: tf.Optimizer | null
+  /** Ranged mode: the optimizer, stepping this thread's range of the shared weights. */
+  ranged: RangeStepper | null
+  board: StepBoard
   average: Float32Array
 }
-
-/** How long a worker waits for the main thread's gradients before reporting a stall. */
-const MAIN_GRADS_TIMEOUT_MS = 60_000
 
 /** require() where this worker runs as CommonJS (the engine bundle, tsx), else import(). */
 async function loadFactory(message: InitMessage): Promise<GradientModelFactory> {
@@ -78,41 +87,86 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
     grads: new Float32Array(message.grads),
     control: new Int32Array(message.control),
     optimizer: message.optimizer ? makeOptimizer(message.optimizer) : null,
+    ranged: null,
+    board: new StepBoard(message.threads, message.batch, message.results),
     average: new Float32Array(params)
   }
+  // The same choice as the main thread's: it made the same optimizer from the same spec.
+  state.ranged = rangeStepper(state.optimizer)
+  state.ranged?.shareState(model.variables, {
+    weights: state.weights,
+    moments: message.moments ? new Float32Array(message.moments) : undefined
+  })
   // Replicas start from the main thread's weights, not from their own initialisation.
   loadWeights(model.variables, state.weights)
   post({ type: 'ready', backend: chosen.backend, notes: chosen.notes })
   return state
 }
 
-function runStep(s: WorkerState, message: StepMessage): void {
+function runStep(s: WorkerState, step: number): void {
   const { thread, threads } = s.init
   const params = s.average.length
+  // Read the board first: once this thread's gradients are in, the main thread may post the next step.
+  const shardSizes = s.board.shardSizes()
+  const learningRate = s.board.learningRate()
+  const own = gradSlot(s.grads, step, thread, threads, params)
   // Broadcast mode: the main thread owns the optimizer and shares fresh weights every step.
   if (!s.optimizer) loadWeights(s.model.variables, s.weights)
-  const { x, y } = gatherBatch(s.data, message.indices)
-  const own = gradSlot(s.grads, message.step, thread, threads, params)
-  const { loss, hits } = lossAndGradients(s.model.variables, batchLoss(s.model, x, y), own)
-  tf.dispose([x, y])
-  post({ type: 'done', loss, hits })
+  const shard = s.board.shard(thread)
+  if (shard.length === 0) {
+    // A batch smaller than the thread count leaves this thread nothing: it adds nothing.
+    own.fill(0)
+    s.board.setResult(thread, 0, 0)
+  } else {
+    const { x, y } = gatherBatch(s.data, shard)
+    const { loss, hits } = lossAndGradients(s.model.variables, batchLoss(s.model, x, y), own)
+    tf.dispose([x, y])
+    s.board.setResult(thread, loss, hits)
+  }
+  signalStep(s.control, controlSlots.gradients(thread), step)
   if (!s.optimizer) return
-  // Replicated mode: wait for the main thread's gradients, then take the same step it takes.
-  for (
-    let seen = Atomics.load(s.control, 0);
-    seen < message.step;
-    seen = Atomics.load(s.control, 0)
-  ) {
-    if (Atomics.wait(s.control, 0, seen, MAIN_GRADS_TIMEOUT_MS) === 'timed-out') {
-      throw new Error('The main thread never shared its gradients.')
+  // Replicated and ranged modes: wait for every thread's gradients, then take this thread's part.
+  waitForThreads(s.control, threads, controlSlots.gradients, step, 'gradients')
+  const slots = Array.from({ length: threads }, (_, t) => gradSlot(s.grads, step, t, threads, params))
+  if (learningRate !== undefined) setOptimizerLearningRate(s.optimizer, learningRate)
+  if (s.ranged) {
+    const [lo, hi] = paramRange(thread, threads, params)
+    s.ranged.applyRange(slots, shardSizes, lo, hi)
+    signalStep(s.control, controlSlots.updated(thread, threads), step)
+    waitForThreads(s.control, threads, (t) => controlSlots.updated(t, threads), step, 'update')
+    loadWeights(s.model.variables, s.weights)
+    return
+  }
+  averageGradients(slots, shardSizes, s.average)
+  applyFlatGradients(s.optimizer, s.model.variables, s.average)
+}
+
+/**
+ * The worker's loop: sleeps on the control array until the main thread posts a step, runs it,
+ * and leaves when training closes. It never returns to the event loop in between, so a step
+ * starts the moment it is posted.
+ */
+function serveSteps(s: WorkerState): void {
+  let last = 0
+  for (;;) {
+    let posted = Atomics.load(s.control, controlSlots.posted)
+    while (posted === last) {
+      Atomics.wait(s.control, controlSlots.posted, last)
+      posted = Atomics.load(s.control, controlSlots.posted)
+    }
+    if (posted === CLOSED) return
+    last = posted
+    try {
+      runStep(s, posted)
+    } catch (error) {
+      // Another thread's failure is reported by that thread.
+      if (!(error instanceof ThreadFailed)) {
+        post({ type: 'error', message: error instanceof Error ? error.message : String(error) })
+        signalFailure(s.control, s.init.thread)
+      }
+      return
     }
   }
-  const slots = Array.from({ length: threads }, (_, t) =>
-    gradSlot(s.grads, message.step, t, threads, params)
-  )
-  averageGradients(slots, message.shardSizes, s.average)
-  if (message.learningRate !== undefined) setOptimizerLearningRate(s.optimizer, message.learningRate)
-  applyFlatGradients(s.optimizer, s.model.variables, s.average)
 }
 
 /**
@@ -128,9 +182,8 @@ export function serveGradientWorker(factory?: GradientModelFactory): void {
   port.on('message', (message: ToWorker) => {
     if (message.type === 'init') {
       state = init(message, factory)
-      state.catch(fail)
-    } else if (message.type === 'step') {
-      state?.then((s) => runStep(s, message)).catch(fail)
+      // From here on this thread serves steps posted in shared memory, not messages.
+      state.then(serveSteps).catch(fail)
     } else {
       port.close()
     }

@@ -141,3 +141,149 @@ export function applyFlatGradients(
   optimizer.applyGradients(named)
   tf.dispose(Object.values(named))
 }
+
+/**
+ * Where each thread posts progress in the shared Int32 control array. posted holds the step the
+ * main thread has put on the board (CLOSED when training is over), failed the index + 1 of a
+ * worker that threw; gradients(t) the last step whose thread-t gradients (and loss) are in place,
+ * updated(t) the last step whose thread-t range of the shared weights is written (ranged mode).
+ * Thread 0 is the main thread.
+ */
+export const controlSlots = {
+  length: (threads: number): number => 2 + 2 * threads,
+  posted: 0,
+  failed: 1,
+  gradients: (t: number): number => 2 + t,
+  updated: (t: number, threads: number): number => 2 + threads + t
+}
+
+/** The posted step that tells workers to leave their loop. */
+export const CLOSED = -1
+
+/**
+ * One step as the main thread hands it to the workers, in shared memory rather than a message
+ * (a message to a thread that is computing waits for it; a futex wakes it at once): the shard
+ * sizes, the batch's indices, the learning rate, and each thread's loss and hits on the way back.
+ */
+export class StepBoard {
+  readonly sizes: Int32Array
+  readonly indices: Int32Array
+  private readonly values: Float64Array
+
+  constructor(
+    readonly threads: number,
+    batch: SharedArrayBuffer,
+    results: SharedArrayBuffer
+  ) {
+    this.sizes = new Int32Array(batch, 0, threads)
+    this.indices = new Int32Array(batch, threads * Int32Array.BYTES_PER_ELEMENT)
+    this.values = new Float64Array(results)
+  }
+
+  /** Shared buffers for a board of `threads` threads and batches of up to `capacity` samples. */
+  static allocate(threads: number, capacity: number): { batch: SharedArrayBuffer; results: SharedArrayBuffer } {
+    return {
+      batch: new SharedArrayBuffer((threads + capacity) * Int32Array.BYTES_PER_ELEMENT),
+      results: new SharedArrayBuffer((1 + 2 * threads) * Float64Array.BYTES_PER_ELEMENT)
+    }
+  }
+
+  /** Puts a batch on the board, split into `sizes` (thread 0 first); refuses one too big for it. */
+  write(indices: Int32Array, sizes: number[], learningRate: number | undefined): void {
+    if (indices.length > this.indices.length) {
+      throw new Error(`A batch of ${indices.length} samples is more than the ${this.indices.length} the parallel trainer holds.`)
+    }
+    this.indices.set(indices)
+    this.sizes.set(sizes)
+    this.values[0] = learningRate ?? Number.NaN
+  }
+
+  /** Thread t's share of the batch on the board. */
+  shard(t: number): Int32Array {
+    let start = 0
+    for (let i = 0; i < t; i++) start += this.sizes[i]!
+    return this.indices.subarray(start, start + this.sizes[t]!)
+  }
+
+  shardSizes(): number[] {
+    return Array.from(this.sizes)
+  }
+
+  /** The step's learning rate, or undefined when it did not change. */
+  learningRate(): number | undefined {
+    const lr = this.values[0]!
+    return Number.isNaN(lr) ? undefined : lr
+  }
+
+  setResult(t: number, loss: number, hits: number): void {
+    this.values[1 + 2 * t] = loss
+    this.values[2 + 2 * t] = hits
+  }
+
+  result(t: number): { loss: number; hits: number } {
+    return { loss: this.values[1 + 2 * t]!, hits: this.values[2 + 2 * t]! }
+  }
+}
+
+/** How long a thread waits for the others within one step before it reports a stall. */
+export const STEP_WAIT_TIMEOUT_MS = 60_000
+
+/**
+ * Blocks until every thread's counter at `slot(t)` has reached `step` (the threads' gradients,
+ * or their updates, are in place). Throws when one is still missing after STEP_WAIT_TIMEOUT_MS.
+ */
+export function waitForThreads(
+  control: Int32Array,
+  threads: number,
+  slot: (t: number) => number,
+  step: number,
+  what: string
+): void {
+  for (let t = 0; t < threads; t++) {
+    const at = slot(t)
+    for (let seen = Atomics.load(control, at); seen < step; seen = Atomics.load(control, at)) {
+      if (Atomics.load(control, controlSlots.failed) !== 0) throw new ThreadFailed(Atomics.load(control, controlSlots.failed) - 1)
+      if (Atomics.wait(control, at, seen, STEP_WAIT_TIMEOUT_MS) === 'timed-out') {
+        throw new Error(`Training thread ${t} never shared its ${what} for step ${step}.`)
+      }
+    }
+  }
+}
+
+/** Another thread has failed (its error comes as a message); this one stops waiting for it. */
+export class ThreadFailed extends Error {
+  constructor(readonly thread: number) {
+    super(`Training thread ${thread} failed.`)
+  }
+}
+
+/** Marks a thread as failed and wakes every thread waiting on any counter, so none waits forever. */
+export function signalFailure(control: Int32Array, thread: number): void {
+  Atomics.store(control, controlSlots.failed, thread + 1)
+  for (let i = 0; i < control.length; i++) Atomics.notify(control, i)
+}
+
+/** Marks this thread's counter at `at` as done for `step` and wakes the threads waiting on it. */
+export function signalStep(control: Int32Array, at: number, step: number): void {
+  Atomics.store(control, at, step)
+  Atomics.notify(control, at)
+}
+
+/** Thread t's share of the parameters in ranged mode: contiguous, as even as can be. */
+export function paramRange(t: number, threads: number, params: number): [number, number] {
+  return [Math.floor((t * params) / threads), Math.floor(((t + 1) * params) / threads)]
+}
+
+/** An optimizer that can take its share of a parallel step over shared weights (FlatOptimizer). */
+export interface RangeStepper {
+  shareState(variables: tf.Variable[], shared: { weights: Float32Array; moments?: Float32Array }): void
+  applyRange(slots: Float32Array[], counts: number[], lo: number, hi: number): void
+}
+
+/** The optimizer as a RangeStepper, or null when it steps only whole (tfjs's own optimizers). */
+export function rangeStepper(optimizer: tf.Optimizer | null): RangeStepper | null {
+  const o = optimizer as Partial<RangeStepper> | null
+  return o && typeof o.applyRange === 'function' && typeof o.shareState === 'function'
+    ? (o as RangeStepper)
+    : null
+}
