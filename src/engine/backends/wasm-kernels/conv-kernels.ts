@@ -1,4 +1,4 @@
-import { backend_util } from '@tensorflow/tfjs-core'
+import { backend_util, getKernel } from '@tensorflow/tfjs-core'
 import type {
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
@@ -34,6 +34,50 @@ function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   }
 }
 
+
+/**
+ * A convolution whose filter covers the whole unpadded input (one output position, as LeNet-5's
+ * 5x5 conv on a 5x5 map) is a dense layer: with K = filterH * filterW * inChannels, the input
+ * gradient is dy [n, outC] times the filter [K, outC] transposed, and the filter gradient x
+ * [n, K] transposed times dy. Both run as one BatchMatMul; the forward-convolution route would
+ * pad dy by filter - 1 on each side and do about filterH * filterW times the work.
+ */
+function isDense(info: backend_util.Conv2DInfo): boolean {
+  const { padInfo } = info
+  return (
+    info.outHeight === 1 &&
+    info.outWidth === 1 &&
+    info.inHeight === info.filterHeight &&
+    info.inWidth === info.filterWidth &&
+    padInfo.top === 0 &&
+    padInfo.bottom === 0 &&
+    padInfo.left === 0 &&
+    padInfo.right === 0 &&
+    info.dataFormat === 'channelsLast' &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1
+  )
+}
+
+/** The same tensor data under another shape (what a wasm Reshape returns, without the copy). */
+function asShape(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype }
+}
+
+/** a [1, m, k] x b (transposed as asked), via the registered wasm BatchMatMul; null if none. */
+function batchMatMul(
+  backend: unknown,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean
+): TensorInfo | null {
+  const matMul = getKernel('BatchMatMul', 'wasm')
+  if (!matMul) return null
+  const attrs = { transposeA, transposeB } as unknown as NamedAttrMap
+  return matMul.kernelFunc({ inputs: { a, b }, backend: backend as never, attrs }) as TensorInfo
+}
+
 /** Conv2DBackpropFilter for the wasm backend, computed by the project's SIMD kernel. */
 export function conv2dBackpropFilterConfig(
   native: (backend: unknown) => ConvGradModule
@@ -53,6 +97,12 @@ export function conv2dBackpropFilterConfig(
       backend_util.convertConv2DDataFormat(dataFormat)
     )
     const wasm = backend as unknown as WasmBackendLike
+    if (isDense(info) && x && dy) {
+      const k = info.filterHeight * info.filterWidth * info.inChannels
+      const n = info.batchSize
+      const dense = batchMatMul(backend, asShape(x, [1, n, k]), asShape(dy, [1, n, info.outChannels]), true, false)
+      if (dense) return asShape(dense, filterShape)
+    }
     const out = wasm.makeOutput(filterShape, 'float32')
     native(backend).backpropFilter(heap(wasm, x), heap(wasm, dy), geometry(info), heap(wasm, out))
     return out
@@ -140,6 +190,12 @@ export function conv2dBackpropInputConfig(
       backend_util.convertConv2DDataFormat(dataFormat)
     )
     const wasm = backend as unknown as WasmBackendLike
+    if (isDense(info) && dy && filter) {
+      const k = info.filterHeight * info.filterWidth * info.inChannels
+      const n = info.batchSize
+      const dense = batchMatMul(backend, asShape(dy, [1, n, info.outChannels]), asShape(filter, [1, k, info.outChannels]), false, true)
+      if (dense) return asShape(dense, inputShape)
+    }
     const fast = conv2d && dy && filter ? viaForwardConv(conv2d, wasm, dy, filter, info) : null
     if (fast) return fast
     const out = wasm.makeOutput(inputShape, 'float32')

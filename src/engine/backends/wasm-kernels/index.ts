@@ -4,6 +4,7 @@ import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-ke
 import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
+import { tanhConfig } from './activation-kernels'
 import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
 
 export type { ConvGradModule, ConvGeometry } from './native-module'
@@ -17,7 +18,8 @@ export const WASM_KERNEL_NAMES = [
   'AvgPoolGrad',
   'BatchMatMul',
   'Add',
-  'Sum'
+  'Sum',
+  'Tanh'
 ] as const
 
 /** Options for registerWasmKernels. */
@@ -51,7 +53,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     conv2dBackpropFilterConfig(native),
     conv2dBackpropInputConfig(native, getKernel('Conv2D', 'wasm')),
     maxPoolGradConfig(native),
-    avgPoolGradConfig(native)
+    avgPoolGradConfig(native),
+    tanhConfig()
   ]
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
