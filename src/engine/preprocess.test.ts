@@ -114,6 +114,6 @@ describe('planForHyper and normalizerForRun', () => {
     })
     // Training pixels are half 0, half 1: mean 0.5, std 0.5.
     close(normalize(Float32Array.from([0, 1])), [-1, 1])
-    close(normalizerForRun(ds, DEFAULT_HYPER)(Float32Array.from([0, 1])), [0, 1])
+    close(normalizerForRun(ds, { ...DEFAULT_HYPER, normalization: 'unit' })(Float32Array.from([0, 1])), [0, 1])
   })
 })

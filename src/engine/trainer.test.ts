@@ -5,7 +5,7 @@ import { planSplit, prepareData } from './data'
 import { makeOptimizer, PROGRESS_INTERVAL_MS, train, type TrainerSink } from './trainer'
 import { getPreset } from '../shared/model/presets'
 import { modelSpecSchema } from '../shared/model/spec'
-import { hyperSchema, type HyperInput } from '../shared/hyper'
+import { hyperSchema, learningRateAt, type HyperInput } from '../shared/hyper'
 import type { LoadedDataset } from '../data/datasets/types'
 import type { EpochMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
@@ -203,7 +203,8 @@ describe('train: a stop mid-epoch', () => {
   })
 
   it('never counts the partial epoch as whole: the result and its test score are of the last whole epoch', async () => {
-    const h = hyperSchema.parse({ epochs: 3, validationSplit: 0.25, batchSize: 16 })
+    // A constant rate, so epoch 1 trains alike in a 1-epoch and a 3-epoch run (cosine would not).
+    const h = hyperSchema.parse({ epochs: 3, validationSplit: 0.25, batchSize: 16, schedule: 'none' })
     const ds = syntheticMnist()
     const data = prepareData(ds, planSplit(ds.train.count, h.validationSplit, h.seed), false)
     // Reference: the same seed trained for exactly one epoch.
@@ -265,6 +266,27 @@ describe('train: hyperparameters', () => {
     const expected = [0, 1, 2, 3].map((done) => (lr * (1 + Math.cos((Math.PI * done) / 4))) / 2)
     seen.metrics.forEach((m, i) => expect(m.learningRate).toBeCloseTo(expected[i], 10))
     expect(expected[2]).toBeCloseTo(lr / 2, 10)
+  })
+
+  it('cosine anneals every batch, as CosineAnnealingLR stepped per batch: rate at a fraction of an epoch', () => {
+    const h = hyperSchema.parse({ learningRate: 0.01, schedule: 'cosine', epochs: 2 })
+    expect(learningRateAt(h, 1)).toBeCloseTo(0.01, 12)
+    expect(learningRateAt(h, 1, 0.5)).toBeCloseTo((0.01 * (1 + Math.cos(Math.PI / 4))) / 2, 12)
+    expect(learningRateAt(h, 2)).toBeCloseTo(0.005, 12)
+    expect(learningRateAt(h, 2, 0.999)).toBeLessThan(1e-7)
+    // Step and constant schedules change only between epochs.
+    expect(learningRateAt({ ...h, schedule: 'step', stepSize: 1, gamma: 0.5 }, 2, 0.9)).toBe(0.005)
+    expect(learningRateAt({ ...h, schedule: 'none' }, 2, 0.9)).toBe(0.01)
+  })
+
+  it.each([1, 2])('a one-epoch cosine run lowers the rate between batches (%i threads)', async (threads) => {
+    // Per epoch, a one-epoch cosine run would train at the full rate throughout, like 'none'.
+    const hyper = { epochs: 1, batchSize: 64, optimizer: 'sgd', learningRate: 0.1 } as const
+    const constant = await run({ ...hyper, schedule: 'none' }, threads)
+    const cosine = await run({ ...hyper, schedule: 'cosine' }, threads)
+    expect(cosine.threads).toBe(threads)
+    expect(cosine.metrics[0]!.learningRate).toBe(0.1)
+    expect(cosine.metrics[0]!.loss).not.toBeCloseTo(constant.metrics[0]!.loss, 6)
   })
 
   it('step schedule multiplies the rate by gamma every stepSize epochs, also on two threads', async () => {

@@ -1,7 +1,7 @@
 import { tf } from './tf'
 import { buildModel, countParams, snapshotWeights, type BuiltModel } from './model'
 import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
-import { learningRateAt, type Hyper } from '../shared/hyper'
+import { changesEveryBatch, learningRateAt, type Hyper } from '../shared/hyper'
 import { setOptimizerLearningRate } from './backends/parallel/optimizer'
 import type { ModelSpec } from '../shared/model/spec'
 import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
@@ -363,6 +363,11 @@ export async function train(
           break
         }
         const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize))
+        if (b > 0 && changesEveryBatch(hyper.schedule)) {
+          const rate = learningRateAt(hyper, epoch, b / batchesPerEpoch)
+          if (trainer?.optimizer) trainer.setLearningRate(rate)
+          else setLearningRate(optimizer, rate)
+        }
         const { loss: batchLoss, hits: batchHits } = await step(idx)
         if (!Number.isFinite(batchLoss)) {
           throw lossDiverged(`became ${batchLoss} in epoch ${epoch}, batch ${b + 1}`, hyper.learningRate)

@@ -94,7 +94,7 @@ describe('training', () => {
         validationSplit: 0.2,
         seed: DEFAULT_HYPER.seed,
         backend: 'cpu',
-        normalization: 'unit',
+        normalization: DEFAULT_HYPER.normalization,
         subset: 'first',
         momentum: 0.9,
         beta1: 0.9,

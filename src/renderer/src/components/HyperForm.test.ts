@@ -10,11 +10,11 @@ afterEach(() => {
 })
 
 describe('hyperparameter form: preprocessing', () => {
-  it('defaults to scaling to [0, 1] and sends the chosen normalization and stratified subset', async () => {
+  it('defaults to the training split\'s mean and std and sends the chosen normalization and stratified subset', async () => {
     const { wrapper, api } = await mountApp()
     current = wrapper
     const select = wrapper.find('[data-testid="normalization-select"]')
-    expect((select.element as HTMLSelectElement).value).toBe('unit')
+    expect((select.element as HTMLSelectElement).value).toBe('dataset')
     expect(select.findAll('option').map((o) => o.attributes('value'))).toEqual([
       'unit',
       'centered',
@@ -22,13 +22,13 @@ describe('hyperparameter form: preprocessing', () => {
       'sample',
       'none'
     ])
-    await select.setValue('dataset')
+    await select.setValue('centered')
     await wrapper.find('[data-testid="stratify-input"]').setValue(true)
     await wrapper.find('[data-testid="limit-input"]').setValue('1000')
     await wrapper.find('[data-testid="train-button"]').trigger('click')
     await flushPromises()
     expect(api.startCalls[0].hyper).toMatchObject({
-      normalization: 'dataset',
+      normalization: 'centered',
       subset: 'stratified',
       limit: 1000
     })
@@ -89,6 +89,8 @@ describe('hyperparameter form: defaults', () => {
     expect(why).toContain(`batch ${DEFAULT_HYPER.batchSize}`)
     expect(why).toContain(`${DEFAULT_HYPER.epochs} epochs`)
     expect(why).toContain(DEFAULT_HYPER.schedule)
+    expect(DEFAULT_HYPER.normalization).toBe('dataset')
+    expect(why).toContain('mean and std')
     await wrapper.find('[data-testid="train-button"]').trigger('click')
     await flushPromises()
     expect(api.startCalls[0].hyper).toMatchObject({
@@ -96,7 +98,8 @@ describe('hyperparameter form: defaults', () => {
       learningRate: DEFAULT_HYPER.learningRate,
       batchSize: DEFAULT_HYPER.batchSize,
       epochs: DEFAULT_HYPER.epochs,
-      schedule: DEFAULT_HYPER.schedule
+      schedule: DEFAULT_HYPER.schedule,
+      normalization: DEFAULT_HYPER.normalization
     })
   })
 })

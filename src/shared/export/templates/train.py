@@ -419,13 +419,14 @@ def restore_optimizer(optimizer, tensors, steps):
 
 # ---------------------------------------------------------------- training
 
-def learning_rate_at(hyper, epoch):
-    """learningRateAt: StepLR or CosineAnnealingLR, epoch counted from 1."""
+def learning_rate_at(hyper, epoch, progress=0.0):
+    """learningRateAt: StepLR per epoch, or CosineAnnealingLR per batch (progress: the fraction
+    of the epoch done), epoch counted from 1."""
     done = epoch - 1
     if hyper["schedule"] == "step":
         return hyper["learningRate"] * hyper["gamma"] ** (done // hyper["stepSize"])
     if hyper["schedule"] == "cosine":
-        return hyper["learningRate"] * (1 + math.cos(math.pi * done / hyper["epochs"])) / 2
+        return hyper["learningRate"] * (1 + math.cos(math.pi * (done + progress) / hyper["epochs"])) / 2
     return hyper["learningRate"]
 
 
@@ -632,7 +633,12 @@ def run(args):
         order_t = torch.tensor(order, dtype=torch.long)
         sums = torch.zeros(3, dtype=torch.float64)
         epoch_start = time.time()
+        steps = -(-len(order_t) // per_process)
         for start in range(0, len(order_t), per_process):
+            if start > 0 and hyper["schedule"] == "cosine":
+                # Cosine anneals every batch, as the workbench's trainer does.
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate_at(hyper, epoch, (start // per_process) / steps)
             idx = order_t[start : start + per_process]
             x = normalize(train_x_sel[idx]).to(device)
             y = train_y_sel[idx].to(device)
