@@ -19,6 +19,8 @@ async function main() {
     // The palette, the start card and the layers with the error: under 300 KB as a PNG.
     await page.screenshot({ path: join(outDir, 'editor.png'), fullPage: true, clip: { x: 0, y: 0, width: 1440, height: 1500 } })
     await page.keyboard.press('Control+z')
+    // The README's pictures train LeNet, the first network a learner meets.
+    await page.getByTestId('preset-select').selectOption('lenet')
     await page.getByTestId('tab-train').click()
     if (process.env.SCREENSHOT_ONLY === 'editor') return
     await page.getByTestId('limit-input').fill(process.env.SHOT_LIMIT || '12000')

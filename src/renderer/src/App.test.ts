@@ -253,7 +253,7 @@ describe('training', () => {
     expect(wrapper.find('[data-testid="overfit-warning"]').exists()).toBe(false)
   })
 
-  it('shows the learning rate of the epoch in progress under a cosine schedule', async () => {
+  it('shows the learning rate of the batch in progress under a cosine schedule', async () => {
     const { wrapper, api } = await setup()
     await wrapper.find('[data-testid="lr-input"]').setValue('0.1')
     await wrapper.find('[data-testid="epochs-input"]').setValue('4')
@@ -265,6 +265,10 @@ describe('training', () => {
     await waitForFlush()
     // Epoch 3 of 4: 0.1 × (1 + cos(π · 2/4)) / 2 = 0.05.
     expect(byId(wrapper, 'learning-rate').text()).toBe('0.05')
+    // Cosine anneals every batch: halfway through epoch 3, 0.1 × (1 + cos(π · 2.5/4)) / 2.
+    api.progressEvents.emit(progressEvent({ epoch: 3, epochs: 4, batch: 51, batchesPerEpoch: 100 }))
+    await waitForFlush()
+    expect(byId(wrapper, 'learning-rate').text()).toBe(String(Number(((0.1 * (1 + Math.cos((Math.PI * 2.5) / 4))) / 2).toPrecision(3))))
   })
 
   it('says to lower the learning rate when the loss diverged', async () => {
