@@ -61,31 +61,13 @@ export class FlatOptimizer extends tf.Optimizer {
       w.set(variable.dataSync() as Float32Array, offset)
       offset += variable.size
     }
-    const lr = this.learningRate
-    if (this.kind === 'sgd') {
-      for (let i = 0; i < params; i++) w[i] = w[i]! - lr * grad[i]!
-    } else {
-      const m = this.m!
-      const v = this.v!
-      const { beta1, beta2, epsilon } = this
-      const c1 = 1 - this.accBeta1
-      const c2 = 1 - this.accBeta2
-      for (let i = 0; i < params; i++) {
-        const g = grad[i]!
-        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g)
-        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g)
-        w[i] = w[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon)
-      }
-      this.accBeta1 *= beta1
-      this.accBeta2 *= beta2
-    }
+    this.stepRange(w, [grad], [1], 0, params)
     offset = 0
     for (const variable of variables) {
       const values = w.subarray(offset, offset + variable.size)
       tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')))
       offset += variable.size
     }
-    this.incrementIterations()
   }
 
   /**
@@ -115,21 +97,31 @@ export class FlatOptimizer extends tf.Optimizer {
    */
   applyRange(slots: Float32Array[], counts: number[], lo: number, hi: number): void {
     if (!this.shared || !this.weights) throw new Error('applyRange needs shareState() first.')
+    this.stepRange(this.weights, slots, counts, lo, hi)
+  }
+
+  /**
+   * The step itself, for parameters lo..hi-1 of `w`: the gradient is the mean of `slots`
+   * weighted by `counts` (one slot: that slot as it is). Counts the step (iterations, Adam's
+   * bias corrections) once.
+   */
+  private stepRange(w: Float32Array, slots: Float32Array[], counts: number[], lo: number, hi: number): void {
     const total = counts.reduce((a, b) => a + b, 0)
     const shares = counts.map((c) => c / total)
-    const w = this.weights
     const lr = this.learningRate
-    // Two threads (the common case) get a loop without the inner one over slots.
-    const two = slots.length === 2
+    // One slot (applyFlat) and two (two threads) get loops without the inner one over slots.
+    const n = slots.length
     const [s0, s1] = [slots[0]!, slots[1] ?? slots[0]!]
     const [a0, a1] = [shares[0]!, shares[1] ?? 0]
     const gradAt = (i: number): number => {
+      if (n === 1) return s0[i]!
+      if (n === 2) return s0[i]! * a0 + s1[i]! * a1
       let g = 0
-      for (let t = 0; t < slots.length; t++) g += slots[t]![i]! * shares[t]!
+      for (let t = 0; t < n; t++) g += slots[t]![i]! * shares[t]!
       return g
     }
     if (this.kind === 'sgd') {
-      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * (two ? s0[i]! * a0 + s1[i]! * a1 : gradAt(i))
+      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * gradAt(i)
     } else {
       const m = this.m!
       const v = this.v!
@@ -137,7 +129,7 @@ export class FlatOptimizer extends tf.Optimizer {
       const c1 = 1 - this.accBeta1
       const c2 = 1 - this.accBeta2
       for (let i = lo; i < hi; i++) {
-        const g = two ? s0[i]! * a0 + s1[i]! * a1 : gradAt(i)
+        const g = gradAt(i)
         const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g)
         const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g)
         w[i] = w[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon)

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-core/dist/register_all_gradients'
 import { selectBackend } from '../select'
 import { createModel } from '../lenet-reference'
-import { createParallelTrainer } from './parallel-trainer'
+import { createParallelTrainer, type ParallelTrainerOptions } from './parallel-trainer'
 import { gatherBatch, type SharedData } from './shard'
 import { maxAbsDiff, randomArray } from '../wasm-kernels/test-helpers'
 
@@ -17,6 +17,14 @@ function sharedData(): SharedData {
   const labels = new Int32Array(new SharedArrayBuffer(SAMPLES * 4))
   labels.set(Int32Array.from({ length: SAMPLES }, (_, i) => (i * 3) % 10))
   return { images, imageShape: [28, 28, 1], labels, numClasses: 10 }
+}
+
+const LENET_MODULE = fileURLToPath(new URL('../lenet-reference.ts', import.meta.url))
+const WORKER = fileURLToPath(new URL('./gradient-worker.ts', import.meta.url))
+
+/** A wasm trainer of the reference LeNet (or another model module) over `data`. */
+function startTrainer(options: Partial<ParallelTrainerOptions> & Pick<ParallelTrainerOptions, 'model' | 'modelInit' | 'data'>) {
+  return createParallelTrainer({ workers: 1, backend: 'wasm', modelModule: LENET_MODULE, workerPath: WORKER, ...options })
 }
 
 describe('createParallelTrainer', () => {
@@ -43,14 +51,11 @@ describe('createParallelTrainer', () => {
 
       const model = createModel({ seed: 5 })
       const workers = mode.includes('three') ? 2 : 1
-      const trainer = await createParallelTrainer({
+      const trainer = await startTrainer({
         workers,
-        backend: 'wasm',
         model,
-        modelModule: fileURLToPath(new URL('../lenet-reference.ts', import.meta.url)),
         modelInit: { seed: 5 },
         data,
-        workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
         optimizer: mode.startsWith('replicated')
           ? { name: adam ? 'adam' : 'sgd', learningRate: rateAt(0) }
           : undefined
@@ -85,16 +90,7 @@ describe('createParallelTrainer', () => {
     sgd.minimize(() => single.loss(x, y))
     tf.dispose([x, y])
     const model = createModel({ seed: 3 })
-    const trainer = await createParallelTrainer({
-      workers: 2,
-      backend: 'wasm',
-      model,
-      modelModule: fileURLToPath(new URL('../lenet-reference.ts', import.meta.url)),
-      modelInit: { seed: 3 },
-      data,
-      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
-      optimizer: { name: 'sgd', learningRate: 0.1 }
-    })
+    const trainer = await startTrainer({ workers: 2, model, modelInit: { seed: 3 }, data, optimizer: { name: 'sgd', learningRate: 0.1 } })
     const { loss } = await trainer.step(indices)
     await trainer.close()
     expect(Number.isFinite(loss)).toBe(true)
@@ -108,15 +104,12 @@ describe('createParallelTrainer', () => {
     const data = sharedData()
     const indices = Int32Array.from({ length: SAMPLES }, (_, i) => i)
     const model = createModel({ seed: 4 })
-    const trainer = await createParallelTrainer({
-      workers: 1,
-      backend: 'wasm',
+    const trainer = await startTrainer({
       model,
       modelModule: fileURLToPath(new URL('./failing-model.fixture.ts', import.meta.url)),
       modelExport: 'createFailingModel',
       modelInit: { seed: 4, failAt: 2 },
       data,
-      workerPath: fileURLToPath(new URL('./gradient-worker.ts', import.meta.url)),
       optimizer: { name: 'adam', learningRate: 0.01 }
     })
     await trainer.step(indices)
