@@ -124,18 +124,24 @@ function main() {
     runs.push(r)
     log(`  ${JSON.stringify(r)}`)
   }
-  for (const backend of loaded) {
-    for (const preset of presets) {
+  const torchOk = !flag('no-torch') && torchAvailable()
+  const torch = []
+  // Each preset's PyTorch run follows its engine runs at once, so both sides see the same minute
+  // of the machine (its speed drifts; a minute apart, figures differed by up to 40 %).
+  for (const preset of presets) {
+    for (const backend of loaded) {
       const limits =
         backend === 'cpu'
           ? ['--batches', String(cpuBatches), '--test-limit', String(CPU_TEST_LIMIT)]
           : []
       record({ preset, ...engineRun(['--preset', preset, '--backend', backend, ...limits]) })
     }
+    if (torchOk) {
+      const t = torchRun(preset)
+      torch.push(t)
+      log(`  ${JSON.stringify(t)}`)
+    }
   }
-  const torchOk = !flag('no-torch') && torchAvailable()
-  const torch = torchOk ? presets.map((p) => torchRun(p)) : []
-  torch.forEach((r) => log(`  ${JSON.stringify(r)}`))
   // The app's defaults (hyperSchema), the settings a learner's first run trains with.
   const defaults = []
   if (!flag('no-defaults') && loaded.includes(auto.backend)) {
