@@ -30,7 +30,8 @@ function startTrainer(options: Partial<ParallelTrainerOptions> & Pick<ParallelTr
 describe('createParallelTrainer', () => {
   // Ranged mode (fused SGD, Adam): each thread updates its range of the shared weights and moments.
   // Three threads also check that no thread steps before every other thread's gradients are in.
-  it.each(['replicated', 'broadcast', 'replicated adam, rate changed', 'replicated adam, three threads'])(
+  // 'waiting without blocking': the main thread of a process that may not block (Electron's).
+  it.each(['replicated', 'broadcast', 'replicated adam, rate changed', 'replicated adam, three threads', 'replicated adam, waiting without blocking'])(
     'trains two threads to the same weights as one thread on the whole batch (%s optimizer)',
     async (mode) => {
       await selectBackend('wasm')
@@ -53,6 +54,7 @@ describe('createParallelTrainer', () => {
       const workers = mode.includes('three') ? 2 : 1
       const trainer = await startTrainer({
         workers,
+        wait: mode.includes('without blocking') ? 'async' : undefined,
         model,
         modelInit: { seed: 5 },
         data,
@@ -61,6 +63,8 @@ describe('createParallelTrainer', () => {
           : undefined
       })
       expect(trainer.threads).toBe(workers + 1)
+      // Node's main thread may block: the quick wait unless asked otherwise.
+      expect(trainer.wait).toBe(mode.includes('without blocking') ? 'async' : 'block')
       trainer.workerBackends.forEach((b) => expect(b).toMatch(/^wasm/))
       const parallelSgd = mode.startsWith('replicated') ? undefined : tf.train.sgd(0.1)
       let loss = 0

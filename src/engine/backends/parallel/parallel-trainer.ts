@@ -21,6 +21,8 @@ import {
   storeWeights,
   ThreadFailed,
   waitForThreads,
+  waitForThreadsAsync,
+  canBlock,
   type SharedData
 } from './shard'
 import { makeOptimizer, setOptimizerLearningRate, type OptimizerSpec } from './optimizer'
@@ -70,6 +72,11 @@ export interface ParallelTrainerOptions {
   data: SharedData
   /** The worker script; defaults to gradient-worker.js (or .ts) next to this module. */
   workerPath?: string
+  /**
+   * How the main thread waits for the workers within a step: 'block' (Atomics.wait, quickest),
+   * 'async' (Atomics.waitAsync, for threads that may not block). Default: block where allowed.
+   */
+  wait?: 'block' | 'async'
 }
 
 /** Data-parallel training: each batch is split across threads and their gradients averaged. */
@@ -78,6 +85,8 @@ export interface ParallelTrainer {
   readonly threads: number
   /** Backend and notes reported by each worker. */
   readonly workerBackends: string[]
+  /** How the main thread waits for the workers within a step (see ParallelTrainerOptions.wait). */
+  readonly wait: 'block' | 'async'
   /** The main thread's copy of the optimizer in replicated mode (its state is every thread's). */
   readonly optimizer: tf.Optimizer | null
   /**
@@ -232,11 +241,17 @@ export async function createParallelTrainer(
     await Promise.all(handles.map((h) => h.worker.terminate()))
     throw error
   }
+  const blocking = (options.wait ?? (canBlock() ? 'block' : 'async')) === 'block'
+  const waitFor = async (slot: (t: number) => number, step: number, what: string): Promise<void> =>
+    blocking
+      ? waitForThreads(control, threads, slot, step, what)
+      : await waitForThreadsAsync(control, threads, slot, step, what)
   let stepCount = 0
   let learningRate = options.optimizer?.learningRate
 
   return {
     threads,
+    wait: blocking ? 'block' : 'async',
     workerBackends,
     optimizer: ownOptimizer,
     async step(indices, optimizer) {
@@ -266,7 +281,7 @@ export async function createParallelTrainer(
       signalStep(control, controlSlots.gradients(0), step)
       try {
         // The workers take as long as this thread did: a short blocking wait, woken by a futex.
-        waitForThreads(control, threads, controlSlots.gradients, step, 'gradients')
+        await waitFor(controlSlots.gradients, step, 'gradients')
         for (let t = 1; t < threads; t++) {
           const r = board.result(t)
           loss += r.loss * shardSizes[t]!
@@ -276,7 +291,7 @@ export async function createParallelTrainer(
         if (ranged) {
           ranged.applyRange(slots, shardSizes, ownLo, ownHi)
           signalStep(control, controlSlots.updated(0, threads), step)
-          waitForThreads(control, threads, (t) => controlSlots.updated(t, threads), step, 'update')
+          await waitFor((t) => controlSlots.updated(t, threads), step, 'update')
           loadWeights(model.variables, weights)
         } else {
           averageGradients(slots, shardSizes, average)

@@ -250,6 +250,51 @@ export function waitForThreads(
   }
 }
 
+/** Atomics.waitAsync (ES2024; in Node 16+ and Chromium 87+), typed here since the project targets an older lib. */
+type WaitAsyncResult =
+  | { async: false; value: 'not-equal' | 'timed-out' }
+  | { async: true; value: Promise<'ok' | 'timed-out'> }
+const waitAsync = (control: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult =>
+  (Atomics as unknown as { waitAsync: (...args: [Int32Array, number, number, number]) => WaitAsyncResult }).waitAsync(
+    control,
+    index,
+    value,
+    timeoutMs
+  )
+
+/**
+ * The same wait, without blocking: for a thread that may not block (Electron's main process
+ * throws on Atomics.wait, and a utility process may too), woken through the event loop.
+ */
+export async function waitForThreadsAsync(
+  control: Int32Array,
+  threads: number,
+  slot: (t: number) => number,
+  step: number,
+  what: string
+): Promise<void> {
+  for (let t = 0; t < threads; t++) {
+    const at = slot(t)
+    for (let seen = Atomics.load(control, at); seen < step; seen = Atomics.load(control, at)) {
+      if (Atomics.load(control, controlSlots.failed) !== 0) throw new ThreadFailed(Atomics.load(control, controlSlots.failed) - 1)
+      const waited = waitAsync(control, at, seen, STEP_WAIT_TIMEOUT_MS)
+      if ((waited.async ? await waited.value : waited.value) === 'timed-out') {
+        throw new Error(`Training thread ${t} never shared its ${what} for step ${step}.`)
+      }
+    }
+  }
+}
+
+/** Whether this thread may block in Atomics.wait (Node's threads may; a browser's main thread may not). */
+export function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)), 0, 1, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Another thread has failed (its error comes as a message); this one stops waiting for it. */
 export class ThreadFailed extends Error {
   constructor(readonly thread: number) {
