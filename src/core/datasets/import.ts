@@ -17,6 +17,7 @@ import { detectSource } from '../../data/datasets/detect'
 import { isGzip } from '../../data/datasets/idx'
 import { loadDataset, type DatasetRegistry } from '../../data/datasets/registry'
 import type { DatasetSource } from '../../data/datasets/types'
+import { processAlive } from '../services/run-lock'
 
 /** Choices for an import. */
 export interface ImportOptions {
@@ -68,15 +69,6 @@ export async function cleanStaleImports(registry: DatasetRegistry): Promise<stri
     removed.push(name)
   }
   return removed
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 const IDX_FILE_NAMES: Record<string, string> = {

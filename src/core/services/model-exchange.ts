@@ -121,6 +121,15 @@ export async function exportTrainedModel(
   classes: string[]
 ): Promise<{ dir: string; files: string[] }> {
   const files = await buildTrainedFiles(store, runId, classes)
+  const written = await writeFolder(outDir, [
+    { name: TRAINED_MODEL_FILE, data: files.modelJson },
+    { name: TRAINED_WEIGHTS_FILE, data: files.weightsBin }
+  ])
+  return { dir: outDir, files: written }
+}
+
+/** Writes files into a new folder, all or nothing (a hidden sibling renamed into place). */
+export async function writeFolder(outDir: string, files: ReadonlyArray<{ name: string; data: string | Uint8Array }>): Promise<string[]> {
   const existing = await readdir(outDir).catch(() => null)
   if (existing && existing.length > 0) {
     throw new WorkbenchError('BAD_REQUEST', `${outDir} exists and is not empty: choose a new folder for the export.`)
@@ -128,16 +137,16 @@ export async function exportTrainedModel(
   const tmp = join(dirname(outDir), `.${basename(outDir)}.${process.pid}.${Date.now()}.tmp`)
   try {
     await mkdir(tmp, { recursive: true })
-    await writeFileAtomic(join(tmp, TRAINED_MODEL_FILE), files.modelJson)
-    await writeFileAtomic(join(tmp, TRAINED_WEIGHTS_FILE), files.weightsBin)
+    for (const f of files) await writeFileAtomic(join(tmp, f.name), f.data)
     if (existing) await rm(outDir, { recursive: true, force: true })
     await rename(tmp, outDir)
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined)
+    if (err instanceof WorkbenchError) throw err
     const code = (err as NodeJS.ErrnoException)?.code ?? String(err)
     throw new WorkbenchError('IO_ERROR', `Cannot write the export to ${outDir}: ${code}. Choose a writable folder.`)
   }
-  return { dir: outDir, files: [TRAINED_MODEL_FILE, TRAINED_WEIGHTS_FILE] }
+  return files.map((f) => f.name)
 }
 
 /**

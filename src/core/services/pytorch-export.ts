@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { WorkbenchError } from '../../shared/contract/errors'
@@ -10,7 +10,7 @@ import { buildNotebook, buildPytorchProject, type ProjectInput, type RecipeDatas
 import type { DatasetRegistry } from '../../data/datasets/registry'
 import type { DatasetSource } from '../../data/datasets/types'
 import { writeFileAtomic } from '../../data/atomic-write'
-import { buildTrainedFiles, parseTrainedFiles } from './model-exchange'
+import { buildTrainedFiles, parseTrainedFiles, writeFolder } from './model-exchange'
 import type { RunStore } from '../../data/runs/run-store'
 
 /** What a PyTorch export writes: a project folder, or one notebook file. */
@@ -43,26 +43,6 @@ export async function recipeDataset(source: DatasetSource): Promise<RecipeDatase
   return { name: source.name, kind: 'cifar10', trainFiles: source.trainFiles, testFiles: source.testFiles, files }
 }
 
-/** Writes files into a new folder, all or nothing (a hidden sibling renamed into place). */
-export async function writeFolder(outDir: string, files: ReadonlyArray<{ name: string; data: string | Uint8Array }>): Promise<string[]> {
-  const existing = await readdir(outDir).catch(() => null)
-  if (existing && existing.length > 0) {
-    throw new WorkbenchError('BAD_REQUEST', `${outDir} exists and is not empty: choose a new folder for the export.`)
-  }
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.${process.pid}.${Date.now()}.tmp`)
-  try {
-    await mkdir(tmp, { recursive: true })
-    for (const f of files) await writeFileAtomic(join(tmp, f.name), f.data)
-    if (existing) await rm(outDir, { recursive: true, force: true })
-    await rename(tmp, outDir)
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined)
-    if (err instanceof WorkbenchError) throw err
-    const code = (err as NodeJS.ErrnoException)?.code ?? String(err)
-    throw new WorkbenchError('IO_ERROR', `Cannot write the export to ${outDir}: ${code}. Choose a writable folder.`)
-  }
-  return files.map((f) => f.name)
-}
 
 /** The project input of a kept run: its spec, hyperparameters, data files, scaling and trained weights. */
 export async function runProjectInput(store: RunStore, datasets: DatasetRegistry, runId: string): Promise<ProjectInput> {

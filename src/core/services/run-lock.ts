@@ -22,7 +22,7 @@ export interface RunLock {
 }
 
 /** Whether a process with this id exists on this machine (EPERM: it does, owned by another user). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -27,17 +27,9 @@ function flatGradient(vars: tf.Variable[], step: number): Float32Array {
   return g
 }
 
-/** tfjs's own optimizer, stepped with the same gradients as named tensors. */
-function applyReference(optimizer: tf.Optimizer, vars: tf.Variable[], flat: Float32Array): void {
-  const named: tf.NamedTensorMap = {}
-  let offset = 0
-  for (const v of vars) {
-    named[v.name] = tf.tensor(flat.slice(offset, offset + v.size), v.shape)
-    offset += v.size
-  }
-  optimizer.applyGradients(named)
-  tf.dispose(Object.values(named))
-}
+/** tfjs's own optimizer, stepped with the same gradients (applyFlatGradients hands it named tensors). */
+const applyReference = (optimizer: tf.Optimizer, vars: tf.Variable[], flat: Float32Array): void =>
+  applyFlatGradients(optimizer, vars, flat)
 
 const mean0 = (n: number): Float32Array => new Float32Array(n)
 
