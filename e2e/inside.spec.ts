@@ -1,18 +1,5 @@
-import { test, expect } from './fixtures'
-import type { Locator, Page } from '@playwright/test'
-
-/** Painted (non-transparent) pixels of a canvas. */
-function painted(canvas: Locator): Promise<number> {
-  return canvas.evaluate((c) => {
-    const el = c as HTMLCanvasElement
-    const ctx = el.getContext('2d')
-    if (!ctx || el.width === 0) return 0
-    const data = ctx.getImageData(0, 0, el.width, el.height).data
-    let n = 0
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
-    return n
-  })
-}
+import { test, expect, painted } from './fixtures'
+import type { Page } from '@playwright/test'
 
 async function drawOne(app: Page): Promise<void> {
   const box = (await app.getByTestId('drawing-pad').boundingBox())!

@@ -1,4 +1,4 @@
-import { test, expect } from './fixtures'
+import { test, expect, openBiggestMistakeCell } from './fixtures'
 import type { Page } from '@playwright/test'
 
 /** Trains LeNet on a small subset for one epoch from the Train tab and waits for the end. */
@@ -26,23 +26,8 @@ test.describe('runs: evaluation on the test split and comparison', () => {
     await expect(app.getByTestId('eval-test-accuracy')).toHaveText(testAccuracy)
     await expect(app.getByTestId('per-class-row')).toHaveCount(10)
 
-    // The matrix counts every test image once.
-    const counts = await app.locator('[data-testid^="cell-"]').allTextContents()
-    expect(counts).toHaveLength(100)
-    expect(counts.reduce((a, c) => a + Number(c), 0)).toBe(10_000)
-
-    // The biggest off-diagonal cell: open it and see as many images as it counts.
-    let best = { t: 0, p: 1, n: -1 }
-    counts.forEach((c, i) => {
-      const t = Math.floor(i / 10)
-      const p = i % 10
-      if (t !== p && Number(c) > best.n) best = { t, p, n: Number(c) }
-    })
-    expect(best.n).toBeGreaterThan(0)
-    await app.getByTestId(`cell-${best.t}-${best.p}`).click()
-    const images = app.getByTestId('cell-images').getByTestId('sample-image')
-    await expect(images).toHaveCount(Math.min(best.n, 200))
-    await expect(app.getByTestId('cell-images')).toContainText(`of ${best.t} the model took for ${best.p}`)
+    // The matrix counts every test image once; its biggest off-diagonal cell opens as many images as it counts.
+    const images = await openBiggestMistakeCell(app)
     // The images were drawn: the first canvas has lit pixels.
     const lit = await images.first().evaluate((c) => {
       const canvas = c as HTMLCanvasElement
