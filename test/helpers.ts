@@ -57,3 +57,14 @@ export function runCli(home: string, args: string[], timeoutMs = 180_000): CliRe
     .map((l) => JSON.parse(l) as Record<string, unknown>)
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines }
 }
+
+const POLL_MS = 20
+
+/** Resolves once `check` holds, polling every 20 ms; throws 'timed out' after `timeoutMs`. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, POLL_MS))
+  }
+}

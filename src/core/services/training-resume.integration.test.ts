@@ -2,21 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { crashableEngine, realServices, tempDir } from '../../../test/helpers'
+import { crashableEngine, realServices, tempDir, until } from '../../../test/helpers'
 import { getPreset } from '../../shared/model/presets'
 import { hyperSchema } from '../../shared/hyper'
 import { readCheckpoint } from '../../data/runs/run-folder'
 import type { EventOf } from '../../shared/contract/api'
 
-const POLL_MS = 20
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, POLL_MS))
-  }
-}
 
 // Durability for real: the engine process is killed right after epoch 1's checkpoint is on disk,
 // then the run is resumed from that checkpoint with its optimizer state and trained to the end.

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { ENGINE_TS, ROOT, realServices, tempDir } from '../../../test/helpers'
+import { ENGINE_TS, ROOT, realServices, tempDir, until } from '../../../test/helpers'
 import { getPreset } from '../../shared/model/presets'
 import { hyperSchema, type HyperInput } from '../../shared/hyper'
 import { readCheckpoint } from '../../data/runs/run-folder'
@@ -28,15 +28,6 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...fs, default: { ...fs, open }, open }
 })
 
-const POLL_MS = 20
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, POLL_MS))
-  }
-}
 
 /** A small network, so runs stay short on a loaded machine; what is tested is the bookkeeping. */
 const tiny = (): ModelSpec =>
