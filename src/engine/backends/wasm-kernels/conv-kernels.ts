@@ -1,5 +1,6 @@
 import { backend_util, getKernel } from '@tensorflow/tfjs-core'
 import type {
+  Conv2DAttrs,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
   KernelConfig,
@@ -7,7 +8,7 @@ import type {
   NamedAttrMap,
   TensorInfo
 } from '@tensorflow/tfjs-core'
-import type { ConvGeometry, ConvGradModule } from './native-module'
+import { winogradFits, type ConvGeometry, type ConvGradModule } from './native-module'
 import { heapOf as heap, type WasmBackendLike } from './heap'
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
@@ -97,6 +98,12 @@ export function conv2dBackpropFilterConfig(
       backend_util.convertConv2DDataFormat(dataFormat)
     )
     const wasm = backend as unknown as WasmBackendLike
+    const g = geometry(info)
+    if (winogradFits(g)) {
+      const out = wasm.makeOutput(filterShape, 'float32')
+      native(backend).winogradBackpropFilter(heap(wasm, x), heap(wasm, dy), g, heap(wasm, out))
+      return out
+    }
     if (isDense(info) && x && dy) {
       const k = info.filterHeight * info.filterWidth * info.inChannels
       const n = info.batchSize
@@ -104,10 +111,57 @@ export function conv2dBackpropFilterConfig(
       if (dense) return asShape(dense, filterShape)
     }
     const out = wasm.makeOutput(filterShape, 'float32')
-    native(backend).backpropFilter(heap(wasm, x), heap(wasm, dy), geometry(info), heap(wasm, out))
+    native(backend).backpropFilter(heap(wasm, x), heap(wasm, dy), g, heap(wasm, out))
     return out
   }
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc }
+}
+
+/**
+ * Conv2D for the wasm backend: 3x3 stride-1 convolutions over multiples of 4 channels run as
+ * Winograd F(4x4, 3x3) (a quarter of the multiply-adds); every other geometry goes to tfjs's
+ * own kernel (XNNPACK), `original`.
+ */
+export function conv2dConfig(
+  native: (backend: unknown) => ConvGradModule,
+  original: KernelConfig
+): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
+    const { inputs, backend, attrs } = args
+    const { x, filter } = inputs
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs
+    if (x && filter && x.dtype === 'float32' && filter.dtype === 'float32') {
+      const info = backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        strides,
+        dilations,
+        pad,
+        dimRoundingMode,
+        false,
+        backend_util.convertConv2DDataFormat(dataFormat)
+      )
+      if (info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1) {
+        const g = geometry(info)
+        if (winogradFits(g)) {
+          const wasm = backend as unknown as WasmBackendLike
+          const out = wasm.makeOutput(info.outShape, 'float32')
+          native(backend).winogradConv2d(heap(wasm, x), heap(wasm, filter), g, heap(wasm, out))
+          return out
+        }
+      }
+    }
+    return original.kernelFunc(args)
+  }
+  // The original kernel binds its wasm function in setupFunc, which tfjs runs only for kernels
+  // registered when the backend starts: ours must carry it, or the fallback would be unbound.
+  return {
+    kernelName: 'Conv2D',
+    backendName: 'wasm',
+    kernelFunc,
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc
+  }
 }
 
 interface DisposingBackend {

@@ -1,6 +1,6 @@
 import { findBackendFactory, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import type { KernelConfig } from '@tensorflow/tfjs-core'
-import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv-kernels'
+import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig, conv2dConfig } from './conv-kernels'
 import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
@@ -12,6 +12,7 @@ export { createConvGradModule } from './native-module'
 
 /** Kernels this module installs on the wasm backend. */
 export const WASM_KERNEL_NAMES = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
@@ -49,13 +50,16 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const installed = WASM_KERNEL_NAMES.map((name) => getKernel(name, 'wasm'))
   if (installed.every((config) => config !== undefined && ownConfigs.has(config))) return
   const native = lazyModule(options)
+  const xnnConv = getKernel('Conv2D', 'wasm')
+  const conv = xnnConv && !ownConfigs.has(xnnConv) ? conv2dConfig(native, xnnConv) : xnnConv
   const configs = [
     conv2dBackpropFilterConfig(native),
-    conv2dBackpropInputConfig(native, getKernel('Conv2D', 'wasm')),
+    conv2dBackpropInputConfig(native, conv),
     maxPoolGradConfig(native),
     avgPoolGradConfig(native),
     tanhConfig()
   ]
+  if (conv && conv !== xnnConv) configs.push(conv)
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))

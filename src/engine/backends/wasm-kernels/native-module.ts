@@ -24,11 +24,33 @@ interface WasmApi {
 export const KERNEL_EXPORTS = [
   'conv2d_backprop_filter',
   'conv2d_backprop_input',
+  'winograd_conv2d',
+  'winograd_conv2d_backprop_filter',
   'max_pool_grad',
   'avg_pool_grad',
   'bias_add',
   'channel_sum'
 ] as const
+
+/** Whether a convolution's geometry is one the Winograd kernels compute. */
+export function winogradFits(g: ConvGeometry): boolean {
+  return (
+    g.filterH === 3 &&
+    g.filterW === 3 &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.inC % 4 === 0 &&
+    g.outC % 4 === 0 &&
+    g.padTop >= 0 &&
+    g.padLeft >= 0
+  )
+}
+
+/** Floats of scratch the Winograd kernels take (native/winograd.c: TB = 32 tiles a block). */
+function winogradScratch(g: ConvGeometry): number {
+  const blockStride = (channels: number): number => 32 * channels + 16
+  return 36 * (g.inC * g.outC + blockStride(g.inC) + blockStride(g.outC))
+}
 
 type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => void>
 
@@ -64,6 +86,13 @@ export interface ConvGradModule {
   backpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Input gradient (NHWC) of a convolution from `dy` and the HWIO `filter`. */
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /**
+   * Forward 3x3 stride-1 convolution by Winograd F(4x4, 3x3); channel counts multiples of 4
+   * (see winogradFits). `out` is NHWC [batch, outH, outW, outC].
+   */
+  winogradConv2d(x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /** Filter gradient (HWIO) of a 3x3 stride-1 convolution by Winograd F(4x4, 3x3). */
+  winogradBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Max-pool input gradient; `g` describes the window (inC = outC = channels). */
   maxPoolGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Average-pool input gradient (divisor: the whole window, padding included, as tfjs's cpu). */
@@ -220,6 +249,18 @@ export function createConvGradModule(
     g.padLeft
   ]
 
+  const winogradArgs = (g: ConvGeometry): number[] => [
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.outC,
+    g.padTop,
+    g.padLeft
+  ]
+
   return {
     zeroCopy: heap !== undefined,
     backpropFilter(x, dy, g, out) {
@@ -245,6 +286,30 @@ export function createConvGradModule(
         )
         ws.ready()
         kernels.conv2d_backprop_input(dyp, wp, dxp, scratch, ...geometryArgs(g))
+      })
+    },
+    winogradConv2d(x, filter, g, out) {
+      if (!winogradFits(g)) throw new Error('winogradConv2d: not a 3x3 stride-1 convolution over multiples of 4 channels.')
+      const [xr, wr, outr] = refsOf(x, filter, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const wp = ws.input(wr!)
+        const yp = ws.output(outr!)
+        const scratch = ws.scratch(winogradScratch(g))
+        ws.ready()
+        kernels.winograd_conv2d(xp, wp, yp, scratch, ...winogradArgs(g))
+      })
+    },
+    winogradBackpropFilter(x, dy, g, out) {
+      if (!winogradFits(g)) throw new Error('winogradBackpropFilter: not a 3x3 stride-1 convolution over multiples of 4 channels.')
+      const [xr, dyr, outr] = refsOf(x, dy, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const dyp = ws.input(dyr!)
+        const dwp = ws.output(outr!)
+        const scratch = ws.scratch(winogradScratch(g))
+        ws.ready()
+        kernels.winograd_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...winogradArgs(g))
       })
     },
     maxPoolGrad(x, dy, g, out) {
