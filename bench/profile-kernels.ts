@@ -1,6 +1,7 @@
 // Per-kernel time of one training step of a preset on one thread (forward, backward and the
 // optimizer's update), averaged over several steps after a warm-up: where a preset's time goes.
-// Run: npx tsx bench/profile-kernels.ts --preset lenet5 [--batch-size 64] [--steps 10]
+// Run: npx tsx bench/profile-kernels.ts --preset lenet5 [--batch-size 64] [--steps 10] [--by-shape]
+// (--by-shape: one row per kernel and input shapes, e.g. each convolution of a preset apart)
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../src/engine/backends/select'
 import { buildModel } from '../src/engine/model'
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const preset = arg('preset', 'lenet5')
   const batch = Number(arg('batch-size', '64'))
   const steps = Number(arg('steps', '10'))
+  const byShape = process.argv.includes('--by-shape')
   const spec = getPreset(preset).spec
   const { channels, height, width } = spec.input
   const model = buildModel(spec, 0, 'profile')
@@ -35,18 +37,19 @@ async function main(): Promise<void> {
     const info = await tf.profile(step)
     wall += performance.now() - t0
     for (const k of info.kernels) {
-      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0, shapes: '' }
+      const key = byShape ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name
+      const e = byKernel.get(key) ?? { ms: 0, calls: 0, shapes: '' }
       e.ms += Number(k.kernelTimeMs) || 0
       e.calls++
       e.shapes ||= JSON.stringify(k.inputShapes)
-      byKernel.set(k.name, e)
+      byKernel.set(key, e)
     }
   }
   const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms)
   const total = rows.reduce((n, [, e]) => n + e.ms, 0)
   console.log(`${preset}, batch ${batch}: ${(total / steps).toFixed(2)} ms of kernels per step, ${(wall / steps).toFixed(2)} ms per profiled step`)
   for (const [name, e] of rows) {
-    console.log(`${name.padEnd(24)} ${(e.ms / steps).toFixed(3).padStart(8)} ms  ${String(e.calls / steps).padStart(4)} calls  ${e.shapes.slice(0, 80)}`)
+    console.log(`${(byShape ? name.split(' ')[0]! : name).padEnd(24)} ${(e.ms / steps).toFixed(3).padStart(8)} ms  ${String(e.calls / steps).padStart(4)} calls  ${e.shapes.slice(0, 80)}`)
   }
 }
 

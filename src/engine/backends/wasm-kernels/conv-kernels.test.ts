@@ -100,6 +100,8 @@ const CASES: Case[] = [
     pad: 'same'
   },
   { batch: 128, inH: 28, inW: 28, inC: 1, outC: 6, filterH: 3, filterW: 3, stride: [1, 1], pad: 1 },
+  // LeNet-5's second conv: the input gradient by matrix product and col2im (input 2x the output).
+  { batch: 64, inH: 14, inW: 14, inC: 6, outC: 16, filterH: 5, filterW: 5, stride: [1, 1], pad: 'valid' },
   // Filter over the whole input (LeNet-5's third conv): the dense BatchMatMul route.
   { batch: 64, inH: 5, inW: 5, inC: 16, outC: 120, filterH: 5, filterW: 5, stride: [1, 1], pad: 'valid' },
   { batch: 3, inH: 4, inW: 2, inC: 3, outC: 7, filterH: 4, filterW: 2, stride: [2, 3], pad: 0 },

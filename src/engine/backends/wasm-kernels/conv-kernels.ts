@@ -224,6 +224,52 @@ function viaForwardConv(
   }
 }
 
+/**
+ * The input gradient as one matrix product and a fold: cols = dy [n*outH*outW, outC] times the
+ * filter [filterH*filterW*inC, outC] transposed, then col2im adds each row of cols onto the
+ * input positions its window covers. Exactly the multiply-adds the gradient needs, where the
+ * forward-convolution route also multiplies the zero padding of dy (about (inH*inW)/(outH*outW)
+ * times the work: 2x for LeNet-5's second conv) and runs XNNPACK at few output channels.
+ */
+function viaCol2im(
+  native: ConvGradModule,
+  backend: WasmBackendLike,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  inputShape: number[]
+): TensorInfo | null {
+  const { batchSize: n, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info
+  const k = fh * fw * info.inChannels
+  const cols = batchMatMul(
+    backend,
+    asShape(dy, [1, n * oh * ow, info.outChannels]),
+    asShape(filter, [1, k, info.outChannels]),
+    false,
+    true
+  )
+  if (!cols) return null
+  try {
+    const out = backend.makeOutput(inputShape, 'float32')
+    native.col2im(heap(backend, cols), geometry(info), heap(backend, out))
+    return out
+  } finally {
+    ;(backend as unknown as DisposingBackend).disposeData(cols.dataId)
+  }
+}
+
+/** Whether the input gradient's flipped-filter convolution is one the Conv2D kernel runs as Winograd. */
+function flippedRunsAsWinograd(info: backend_util.Conv2DInfo): boolean {
+  const { padInfo } = info
+  return winogradFits({
+    ...geometry(info),
+    inC: info.outChannels,
+    outC: info.inChannels,
+    padTop: info.filterHeight - 1 - padInfo.top,
+    padLeft: info.filterWidth - 1 - padInfo.left
+  }) && padInfo.bottom <= info.filterHeight - 1 && padInfo.right <= info.filterWidth - 1
+}
+
 /** Conv2DBackpropInput for the wasm backend, replacing tfjs's scalar C++ loop. */
 export function conv2dBackpropInputConfig(
   native: (backend: unknown) => ConvGradModule,
@@ -250,7 +296,17 @@ export function conv2dBackpropInputConfig(
       const dense = batchMatMul(backend, asShape(dy, [1, n, info.outChannels]), asShape(filter, [1, k, info.outChannels]), false, true)
       if (dense) return asShape(dense, inputShape)
     }
-    const fast = conv2d && dy && filter ? viaForwardConv(conv2d, wasm, dy, filter, info) : null
+    if (!dy || !filter) throw new Error('Conv2DBackpropInput was called without dy or filter.')
+    // Measured per geometry (bench/profile-kernels.ts --by-shape): the flipped-filter forward
+    // convolution wins where it runs as Winograd, or where padding dy costs little; col2im
+    // where the input is much larger than the output (LeNet-5's 14x14 -> 10x10: 2.8 -> 2.0 ms
+    // at batch 64; lenet's 14x14 -> 14x14 'same': 0.60 ms forward route, 0.72 ms col2im).
+    const winograd = flippedRunsAsWinograd(info)
+    if (!winograd && info.inHeight * info.inWidth >= 1.5 * info.outHeight * info.outWidth) {
+      const folded = viaCol2im(native(backend), wasm, dy, filter, info, inputShape)
+      if (folded) return folded
+    }
+    const fast = conv2d ? viaForwardConv(conv2d, wasm, dy, filter, info) : null
     if (fast) return fast
     const out = wasm.makeOutput(inputShape, 'float32')
     native(backend).backpropInput(

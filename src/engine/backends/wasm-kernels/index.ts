@@ -57,7 +57,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     conv2dBackpropInputConfig(native, conv),
     maxPoolGradConfig(native),
     avgPoolGradConfig(native),
-    tanhConfig()
+    tanhConfig(native)
   ]
   if (conv && conv !== xnnConv) configs.push(conv)
   const matMul = getKernel('BatchMatMul', 'wasm')

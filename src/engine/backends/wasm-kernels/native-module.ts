@@ -24,12 +24,14 @@ interface WasmApi {
 export const KERNEL_EXPORTS = [
   'conv2d_backprop_filter',
   'conv2d_backprop_input',
+  'col2im',
   'winograd_conv2d',
   'winograd_conv2d_backprop_filter',
   'max_pool_grad',
   'avg_pool_grad',
   'bias_add',
-  'channel_sum'
+  'channel_sum',
+  'tanh_f32'
 ] as const
 
 /** Whether a convolution's geometry is one the Winograd kernels compute. */
@@ -87,6 +89,11 @@ export interface ConvGradModule {
   /** Input gradient (NHWC) of a convolution from `dy` and the HWIO `filter`. */
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
+   * Folds `cols` [batch, outH, outW, filterH, filterW, inC] (dy times the filter transposed)
+   * back onto the input: the input gradient's scatter-add. `out` is NHWC [batch, inH, inW, inC].
+   */
+  col2im(cols: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /**
    * Forward 3x3 stride-1 convolution by Winograd F(4x4, 3x3); channel counts multiples of 4
    * (see winogradFits). `out` is NHWC [batch, outH, outW, outC].
    */
@@ -101,6 +108,8 @@ export interface ConvGradModule {
   biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array): void
   /** out[c] = sum over rows of x viewed as [rows, out.length]. */
   channelSum(x: Float32Array, out: Float32Array): void
+  /** out = tanh(x), within a few float32 ulps (native/activation.c). */
+  tanh(x: Float32Array, out: Float32Array): void
 }
 
 /** The kernel binary: a file path when given (for kernel authors), else the embedded copy. */
@@ -288,6 +297,30 @@ export function createConvGradModule(
         kernels.conv2d_backprop_input(dyp, wp, dxp, scratch, ...geometryArgs(g))
       })
     },
+    col2im(cols, g, out) {
+      const [cr, outr] = refsOf(cols, out)
+      run((ws) => {
+        const cp = ws.input(cr!)
+        const op = ws.output(outr!)
+        ws.ready()
+        kernels.col2im(
+          cp,
+          op,
+          g.batch,
+          g.inH,
+          g.inW,
+          g.inC,
+          g.outH,
+          g.outW,
+          g.filterH,
+          g.filterW,
+          g.strideH,
+          g.strideW,
+          g.padTop,
+          g.padLeft
+        )
+      })
+    },
     winogradConv2d(x, filter, g, out) {
       if (!winogradFits(g)) throw new Error('winogradConv2d: not a 3x3 stride-1 convolution over multiples of 4 channels.')
       const [xr, wr, outr] = refsOf(x, filter, out)
@@ -380,6 +413,15 @@ export function createConvGradModule(
         const partial = ws.scratch(out.length)
         ws.ready()
         kernels.channel_sum(xp, op, partial, x.length / out.length, out.length)
+      })
+    },
+    tanh(x, out) {
+      const [xr, outr] = refsOf(x, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const op = ws.output(outr!)
+        ws.ready()
+        kernels.tanh_f32(xp, op, Math.min(x.length, out.length))
       })
     }
   }

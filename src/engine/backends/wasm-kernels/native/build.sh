@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, pool-grad.c and bias.c, its embedded copy
+# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, pool-grad.c, bias.c and activation.c, its embedded copy
 # conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
 # Needs clang and wasm-ld with the wasm32 target (Debian: clang lld). `npm run build:wasm`.
 # All three outputs are committed (marked generated in .gitattributes), so only kernel authors
@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")"
 FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
-SOURCES='conv-grad.c winograd.c pool-grad.c bias.c'
+SOURCES='conv-grad.c winograd.c pool-grad.c bias.c activation.c'
 # shellcheck disable=SC2086
 clang $FLAGS -o conv-grad.wasm $SOURCES
 # The module runs inside tfjs's heap, where a C stack or static data would overwrite tensors.
@@ -35,8 +35,8 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   printf '  "compiler": "%s",\n' "$(clang --version | head -n1)"
   printf '  "flags": "%s",\n' "$FLAGS"
   echo '  "sources": {'
-  printf '    "conv-grad.c": "%s",\n    "winograd.c": "%s",\n    "pool-grad.c": "%s",\n    "bias.c": "%s"\n' \
-    "$(sha conv-grad.c)" "$(sha winograd.c)" "$(sha pool-grad.c)" "$(sha bias.c)"
+  printf '    "conv-grad.c": "%s",\n    "winograd.c": "%s",\n    "pool-grad.c": "%s",\n    "bias.c": "%s",\n    "activation.c": "%s"\n' \
+    "$(sha conv-grad.c)" "$(sha winograd.c)" "$(sha pool-grad.c)" "$(sha bias.c)" "$(sha activation.c)"
   echo '  },'
   printf '  "wasm": { "bytes": %s, "sha256": "%s" }\n' "$(wc -c < conv-grad.wasm)" "$(sha conv-grad.wasm)"
   echo '}'

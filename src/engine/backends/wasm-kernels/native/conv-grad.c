@@ -157,3 +157,37 @@ __attribute__((export_name("conv2d_backprop_input"))) void conv2d_backprop_input
   for (int p = 0; p < pixels; p++)
     for (int ci = 0; ci < in_c; ci++) dx[p * in_c + ci] = out[p * ci_pad + ci];
 }
+
+// dx[n][oh*sh+fh-pt][ow*sw+fw-pl][ci] += cols[n][oh][ow][fh][fw][ci], positions outside the
+// input dropped: the scatter half of an input gradient computed as dy [n*oh*ow, co] times the
+// filter [fh*fw*ci, co] transposed (a matrix product) and then folded back ("col2im").
+__attribute__((export_name("col2im"))) void col2im(const f32 *cols, f32 *dx, int batch, int in_h,
+                                                   int in_w, int in_c, int out_h, int out_w,
+                                                   int filter_h, int filter_w, int stride_h,
+                                                   int stride_w, int pad_top, int pad_left) {
+  const int pixels = batch * in_h * in_w * in_c;
+  for (int i = 0; i < pixels; i++) dx[i] = 0.f;
+  const int vec_c = in_c & ~3;
+  for (int n = 0; n < batch; n++) {
+    f32 *img = dx + n * in_h * in_w * in_c;
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const f32 *col = cols + ((n * out_h + oh) * out_w + ow) * filter_h * filter_w * in_c;
+        for (int fh = 0; fh < filter_h; fh++) {
+          const int ih = oh * stride_h + fh - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int fw = 0; fw < filter_w; fw++) {
+            const int iw = ow * stride_w + fw - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            const f32 *src = col + (fh * filter_w + fw) * in_c;
+            f32 *dst = img + (ih * in_w + iw) * in_c;
+            int c = 0;
+            for (; c < vec_c; c += 4)
+              wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+            for (; c < in_c; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
