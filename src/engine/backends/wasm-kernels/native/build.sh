@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, pool-grad.c, bias.c and activation.c, its embedded copy
 # conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
-# Needs clang and wasm-ld with the wasm32 target (Debian: clang lld). `npm run build:wasm`.
+# Needs clang, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang lld llvm). `npm run build:wasm`.
 # All three outputs are committed (marked generated in .gitattributes), so only kernel authors
 # run this; generated-module.test.ts checks they match each other and the C sources.
 set -eu
