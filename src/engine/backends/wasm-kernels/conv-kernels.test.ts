@@ -2,9 +2,9 @@ import { describe, expect, it, beforeAll } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
-import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
+import type { NamedAttrMap } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
-import { maxAbsDiff, randomArray } from './test-helpers'
+import { maxAbsDiff, randomArray, runKernelOn } from './test-helpers'
 
 const TOLERANCE = 1e-4
 
@@ -140,24 +140,6 @@ function outSize(c: Case): [number, number] {
   return [info.outHeight, info.outWidth]
 }
 
-/** Runs one kernel on a backend from plain arrays, returning plain values. */
-async function runOn(
-  backend: string,
-  kernel: string,
-  inputs: Record<string, [Float32Array, number[]]>,
-  attrs: NamedAttrMap
-): Promise<Float32Array> {
-  await tf.setBackend(backend)
-  const tensors: Record<string, Tensor> = {}
-  for (const [name, [values, shape]] of Object.entries(inputs))
-    tensors[name] = tf.tensor(values, shape)
-  const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
-  const values = (await out.data()) as Float32Array
-  out.dispose()
-  Object.values(tensors).forEach((t) => t.dispose())
-  return values
-}
-
 describe('wasm convolution gradient kernels', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm')
@@ -181,8 +163,8 @@ describe('wasm convolution gradient kernels', () => {
         dataFormat: 'NHWC',
         filterShape: [c.filterH, c.filterW, c.inC, c.outC]
       } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2DBackpropFilter', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })
@@ -201,8 +183,8 @@ describe('wasm convolution gradient kernels', () => {
         dataFormat: 'NHWC',
         inputShape: [c.batch, c.inH, c.inW, c.inC]
       } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2DBackpropInput', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2DBackpropInput', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })

@@ -258,6 +258,22 @@ export function createConvGradModule(
     g.padLeft
   ]
 
+  // A window's geometry without the output channels: pooling (channels = inC) and col2im.
+  const windowArgs = (g: ConvGeometry): number[] => [
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.filterH,
+    g.filterW,
+    g.strideH,
+    g.strideW,
+    g.padTop,
+    g.padLeft
+  ]
+
   const winogradArgs = (g: ConvGeometry): number[] => [
     g.batch,
     g.inH,
@@ -269,6 +285,43 @@ export function createConvGradModule(
     g.padTop,
     g.padLeft
   ]
+
+  /** A window kernel from one input to one output: avg_pool_grad (from dy) and col2im (from cols). */
+  const windowKernel = (
+    name: 'avg_pool_grad' | 'col2im',
+    input: Float32Array,
+    g: ConvGeometry,
+    out: Float32Array
+  ): void => {
+    const [ir, outr] = refsOf(input, out)
+    run((ws) => {
+      const ip = ws.input(ir!)
+      const op = ws.output(outr!)
+      ws.ready()
+      kernels[name](ip, op, ...windowArgs(g))
+    })
+  }
+
+  /** The two Winograd kernels: inputs (x, filter) or (x, dy), output, scratch, geometry. */
+  const winograd = (
+    name: 'winograd_conv2d' | 'winograd_conv2d_backprop_filter',
+    a: Float32Array,
+    b: Float32Array,
+    g: ConvGeometry,
+    out: Float32Array
+  ): void => {
+    if (!winogradFits(g))
+      throw new Error(`${name}: not a 3x3 stride-1 convolution over multiples of 4 channels.`)
+    const [ar, br, outr] = refsOf(a, b, out)
+    run((ws) => {
+      const ap = ws.input(ar!)
+      const bp = ws.input(br!)
+      const op = ws.output(outr!)
+      const scratch = ws.scratch(winogradScratch(g))
+      ws.ready()
+      kernels[name](ap, bp, op, scratch, ...winogradArgs(g))
+    })
+  }
 
   return {
     zeroCopy: heap !== undefined,
@@ -298,52 +351,13 @@ export function createConvGradModule(
       })
     },
     col2im(cols, g, out) {
-      const [cr, outr] = refsOf(cols, out)
-      run((ws) => {
-        const cp = ws.input(cr!)
-        const op = ws.output(outr!)
-        ws.ready()
-        kernels.col2im(
-          cp,
-          op,
-          g.batch,
-          g.inH,
-          g.inW,
-          g.inC,
-          g.outH,
-          g.outW,
-          g.filterH,
-          g.filterW,
-          g.strideH,
-          g.strideW,
-          g.padTop,
-          g.padLeft
-        )
-      })
+      windowKernel('col2im', cols, g, out)
     },
     winogradConv2d(x, filter, g, out) {
-      if (!winogradFits(g)) throw new Error('winogradConv2d: not a 3x3 stride-1 convolution over multiples of 4 channels.')
-      const [xr, wr, outr] = refsOf(x, filter, out)
-      run((ws) => {
-        const xp = ws.input(xr!)
-        const wp = ws.input(wr!)
-        const yp = ws.output(outr!)
-        const scratch = ws.scratch(winogradScratch(g))
-        ws.ready()
-        kernels.winograd_conv2d(xp, wp, yp, scratch, ...winogradArgs(g))
-      })
+      winograd('winograd_conv2d', x, filter, g, out)
     },
     winogradBackpropFilter(x, dy, g, out) {
-      if (!winogradFits(g)) throw new Error('winogradBackpropFilter: not a 3x3 stride-1 convolution over multiples of 4 channels.')
-      const [xr, dyr, outr] = refsOf(x, dy, out)
-      run((ws) => {
-        const xp = ws.input(xr!)
-        const dyp = ws.input(dyr!)
-        const dwp = ws.output(outr!)
-        const scratch = ws.scratch(winogradScratch(g))
-        ws.ready()
-        kernels.winograd_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...winogradArgs(g))
-      })
+      winograd('winograd_conv2d_backprop_filter', x, dy, g, out)
     },
     maxPoolGrad(x, dy, g, out) {
       const [xr, dyr, outr] = refsOf(x, dy, out)
@@ -352,48 +366,11 @@ export function createConvGradModule(
         const dyp = ws.input(dyr!)
         const dxp = ws.output(outr!)
         ws.ready()
-        kernels.max_pool_grad(
-          xp,
-          dyp,
-          dxp,
-          g.batch,
-          g.inH,
-          g.inW,
-          g.inC,
-          g.outH,
-          g.outW,
-          g.filterH,
-          g.filterW,
-          g.strideH,
-          g.strideW,
-          g.padTop,
-          g.padLeft
-        )
+        kernels.max_pool_grad(xp, dyp, dxp, ...windowArgs(g))
       })
     },
     avgPoolGrad(dy, g, out) {
-      const [dyr, outr] = refsOf(dy, out)
-      run((ws) => {
-        const dyp = ws.input(dyr!)
-        const dxp = ws.output(outr!)
-        ws.ready()
-        kernels.avg_pool_grad(
-          dyp,
-          dxp,
-          g.batch,
-          g.inH,
-          g.inW,
-          g.inC,
-          g.outH,
-          g.outW,
-          g.filterH,
-          g.filterW,
-          g.strideH,
-          g.strideW,
-          g.padTop,
-          g.padLeft
-        )
-      })
+      windowKernel('avg_pool_grad', dy, g, out)
     },
     biasAdd(x, bias, out) {
       const [xr, br, outr] = refsOf(x, bias, out)

@@ -2,27 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
-import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
+import type { NamedAttrMap } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
-import { maxAbsDiff, randomArray } from './test-helpers'
+import { maxAbsDiff, randomArray, runKernelOn } from './test-helpers'
 
 const TOLERANCE = 1e-4
-
-async function runOn(
-  backend: string,
-  kernel: string,
-  inputs: Record<string, [Float32Array, number[]]>,
-  attrs: NamedAttrMap
-): Promise<Float32Array> {
-  await tf.setBackend(backend)
-  const tensors: Record<string, Tensor> = {}
-  for (const [name, [values, shape]] of Object.entries(inputs))
-    tensors[name] = tf.tensor(values, shape)
-  const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
-  const values = (await out.data()) as Float32Array
-  tf.dispose([out, ...Object.values(tensors)])
-  return values
-}
 
 interface PoolCase {
   batch: number
@@ -83,8 +67,8 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
         strides: c.stride,
         pad: c.pad
       } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'MaxPoolGrad', inputs, attrs)
-      const got = await runOn('wasm', 'MaxPoolGrad', inputs, attrs)
+      const want = await runKernelOn('cpu', 'MaxPoolGrad', inputs, attrs)
+      const got = await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })
   }
@@ -114,8 +98,8 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
         strides: c.stride,
         pad: c.pad
       } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'AvgPoolGrad', inputs, attrs)
-      const got = await runOn('wasm', 'AvgPoolGrad', inputs, attrs)
+      const want = await runKernelOn('cpu', 'AvgPoolGrad', inputs, attrs)
+      const got = await runKernelOn('wasm', 'AvgPoolGrad', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })
   }
@@ -135,8 +119,8 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
         b: [randomArray(size(bShape), 0.1, 80 + i), bShape]
       }
       const attrs = { transposeA, transposeB } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'BatchMatMul', inputs, attrs)
-      const got = await runOn('wasm', 'BatchMatMul', inputs, attrs)
+      const want = await runKernelOn('cpu', 'BatchMatMul', inputs, attrs)
+      const got = await runKernelOn('wasm', 'BatchMatMul', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })

@@ -1,3 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
+
 /** Deterministic uniform values in [-scale, scale) from a small LCG, for kernel tests. */
 export function randomArray(length: number, scale: number, seed: number): Float32Array {
   const out = new Float32Array(length)
@@ -23,4 +26,23 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     worst = Math.max(worst, d)
   }
   return worst
+}
+
+/**
+ * Runs one kernel on a backend (which must be registered) from plain arrays ([values, shape]
+ * by input name), returning the output's values; every tensor made is disposed.
+ */
+export async function runKernelOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, [Float32Array, number[]]>,
+  attrs: NamedAttrMap
+): Promise<Float32Array> {
+  await tf.setBackend(backend)
+  const tensors: Record<string, Tensor> = {}
+  for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = tf.tensor(values, shape)
+  const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
+  const values = (await out.data()) as Float32Array
+  tf.dispose([out, ...Object.values(tensors)])
+  return values
 }

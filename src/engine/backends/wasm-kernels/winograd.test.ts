@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
 import { createConvGradModule, winogradFits, type ConvGeometry } from './native-module'
-import { maxAbsDiff, randomArray } from './test-helpers'
+import { maxAbsDiff, randomArray, runKernelOn } from './test-helpers'
 
 // Winograd F(4x4, 3x3) rounds differently from a direct sum (its transforms scale by up to 8
 // and 1/24), so results are compared relative to the largest value: fp32 Winograd of this size
@@ -47,22 +47,6 @@ function relativeError(got: Float32Array, want: Float32Array): number {
   let scale = 0
   for (const v of want) scale = Math.max(scale, Math.abs(v))
   return maxAbsDiff(got, want) / Math.max(scale, 1e-30)
-}
-
-async function runOn(
-  backend: string,
-  kernel: string,
-  inputs: Record<string, [Float32Array, number[]]>,
-  attrs: NamedAttrMap
-): Promise<Float32Array> {
-  await tf.setBackend(backend)
-  const tensors: Record<string, Tensor> = {}
-  for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = tf.tensor(values, shape)
-  const out = tf.engine().runKernel(kernel, tensors, attrs) as Tensor
-  const values = (await out.data()) as Float32Array
-  out.dispose()
-  Object.values(tensors).forEach((t) => t.dispose())
-  return values
 }
 
 function geometryOf(c: Case): ConvGeometry {
@@ -122,8 +106,8 @@ describe('Winograd F(4x4, 3x3) convolution kernels', () => {
       expect(winogradFits(g)).toBe(true)
       const inputs: Record<string, [Float32Array, number[]]> = { x: [x, xShape], filter: [w, wShape] }
       const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2D', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2D', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2D', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2D', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(relativeError(got, want)).toBeLessThan(RELATIVE_TOLERANCE)
       // The module itself, in a private memory (the path without tfjs's heap).
@@ -135,8 +119,8 @@ describe('Winograd F(4x4, 3x3) convolution kernels', () => {
     it(`Conv2DBackpropFilter matches cpu: ${label}`, async () => {
       const inputs: Record<string, [Float32Array, number[]]> = { x: [x, xShape], dy: [dy, yShape] }
       const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', filterShape: wShape } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2DBackpropFilter', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2DBackpropFilter', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2DBackpropFilter', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(relativeError(got, want)).toBeLessThan(RELATIVE_TOLERANCE)
     })
@@ -144,8 +128,8 @@ describe('Winograd F(4x4, 3x3) convolution kernels', () => {
     it(`Conv2DBackpropInput (a Winograd conv of dy with the flipped filter) matches cpu: ${label}`, async () => {
       const inputs: Record<string, [Float32Array, number[]]> = { dy: [dy, yShape], filter: [w, wShape] }
       const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2DBackpropInput', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2DBackpropInput', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2DBackpropInput', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2DBackpropInput', inputs, attrs)
       expect(got.length).toBe(want.length)
       expect(relativeError(got, want)).toBeLessThan(RELATIVE_TOLERANCE)
     })
@@ -161,8 +145,8 @@ describe('Winograd F(4x4, 3x3) convolution kernels', () => {
       const w = randomArray(wShape.reduce((a: number, b: number) => a * b, 1), 0.5, 8)
       const inputs: Record<string, [Float32Array, number[]]> = { x: [x, [...xShape]], filter: [w, [...wShape]] }
       const attrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] } as unknown as NamedAttrMap
-      const want = await runOn('cpu', 'Conv2D', inputs, attrs)
-      const got = await runOn('wasm', 'Conv2D', inputs, attrs)
+      const want = await runKernelOn('cpu', 'Conv2D', inputs, attrs)
+      const got = await runKernelOn('wasm', 'Conv2D', inputs, attrs)
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-4)
     }
   })

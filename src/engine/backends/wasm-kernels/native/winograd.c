@@ -131,63 +131,37 @@ static void zero_tile(f32 *v, int k, int channels) {
     for (int c = 0; c < channels; c += 4) wasm_v128_store(v + p * block_stride(channels) + k * channels + c, K(0.f));
 }
 
-// out[m][n..n+7] = sum_k a[m][k] * b[k][n..n+7] for 4 rows m, as 4 x 8 (NV = 2) or 4 x 4
-// (NV = 1) register tiles: one matrix product of the Winograd domain.
+// out[i][n..] (+)= sum_k a[i * a_row + k * a_k] * b[k][n..] for 4 rows i, as 4 x 8 (NV = 2) or
+// 4 x 4 (NV = 1) register tiles: one matrix product of the Winograd domain. The forward pass
+// reads a by rows (a_row = lda, a_k = 1) into a fresh out; the filter gradient reads it
+// transposed (a_row = 1, a_k = lda) and adds to out (`accumulate`, a constant once inlined).
 #define GEMM_TILE(NV)                                                                        \
-  AI void gemm_4x##NV(const f32 *a, int lda, const f32 *b, int ldb, f32 *out, int ldo,      \
-                      int kdim) {                                                           \
+  AI void gemm_4x##NV(const f32 *a, int a_row, int a_k, const f32 *b, int ldb, f32 *out,    \
+                      int ldo, int kdim, int accumulate) {                                  \
     v128_t acc[4][NV];                                                                      \
-    UNROLL                                                                                 \
+    UNROLL                                                                                  \
     for (int i = 0; i < 4; i++)                                                             \
-      UNROLL                                                                               \
-      for (int j = 0; j < NV; j++) acc[i][j] = K(0.f);                                      \
+      UNROLL                                                                                \
+      for (int j = 0; j < NV; j++)                                                          \
+        acc[i][j] = accumulate ? wasm_v128_load(out + i * ldo + 4 * j) : K(0.f);            \
     for (int k = 0; k < kdim; k++) {                                                        \
       v128_t bv[NV];                                                                        \
-      UNROLL                                                                               \
+      UNROLL                                                                                \
       for (int j = 0; j < NV; j++) bv[j] = wasm_v128_load(b + k * ldb + 4 * j);             \
-      UNROLL                                                                               \
+      UNROLL                                                                                \
       for (int i = 0; i < 4; i++) {                                                         \
-        const v128_t av = wasm_v128_load32_splat(a + i * lda + k);                          \
-        UNROLL                                                                             \
+        const v128_t av = wasm_v128_load32_splat(a + i * a_row + k * a_k);                  \
+        UNROLL                                                                              \
         for (int j = 0; j < NV; j++) acc[i][j] = ADD(acc[i][j], MUL(av, bv[j]));            \
       }                                                                                     \
     }                                                                                       \
-    UNROLL                                                                                 \
+    UNROLL                                                                                  \
     for (int i = 0; i < 4; i++)                                                             \
-      UNROLL                                                                               \
+      UNROLL                                                                                \
       for (int j = 0; j < NV; j++) wasm_v128_store(out + i * ldo + 4 * j, acc[i][j]);       \
   }
 GEMM_TILE(1)
 GEMM_TILE(2)
-
-// out[i][n..] += sum_k a[k][i] * b[k][n..] for 4 rows i (a read transposed): the filter
-// gradient's products, summed over the tiles of a block.
-#define GEMM_T_TILE(NV)                                                                      \
-  AI void gemm_t_4x##NV(const f32 *a, int lda, const f32 *b, int ldb, f32 *out, int ldo,    \
-                        int kdim) {                                                         \
-    v128_t acc[4][NV];                                                                      \
-    UNROLL                                                                                 \
-    for (int i = 0; i < 4; i++)                                                             \
-      UNROLL                                                                               \
-      for (int j = 0; j < NV; j++) acc[i][j] = wasm_v128_load(out + i * ldo + 4 * j);       \
-    for (int k = 0; k < kdim; k++) {                                                        \
-      v128_t bv[NV];                                                                        \
-      UNROLL                                                                               \
-      for (int j = 0; j < NV; j++) bv[j] = wasm_v128_load(b + k * ldb + 4 * j);             \
-      UNROLL                                                                               \
-      for (int i = 0; i < 4; i++) {                                                         \
-        const v128_t av = wasm_v128_load32_splat(a + k * lda + i);                          \
-        UNROLL                                                                             \
-        for (int j = 0; j < NV; j++) acc[i][j] = ADD(acc[i][j], MUL(av, bv[j]));            \
-      }                                                                                     \
-    }                                                                                       \
-    UNROLL                                                                                 \
-    for (int i = 0; i < 4; i++)                                                             \
-      UNROLL                                                                               \
-      for (int j = 0; j < NV; j++) wasm_v128_store(out + i * ldo + 4 * j, acc[i][j]);       \
-  }
-GEMM_T_TILE(1)
-GEMM_T_TILE(2)
 
 static struct geom make_geom(int in_h, int in_w, int ci, int out_h, int out_w, int co,
                              int pad_top, int pad_left) {
@@ -237,8 +211,8 @@ __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
       f32 *mp = m + p * block_stride(co);
       for (int k = 0; k < ntp; k += 4) {
         int o = 0;
-        for (; o + 8 <= co; o += 8) gemm_4x2(vp + k * ci, ci, up + o, co, mp + k * co + o, co, ci);
-        if (o < co) gemm_4x1(vp + k * ci, ci, up + o, co, mp + k * co + o, co, ci);
+        for (; o + 8 <= co; o += 8) gemm_4x2(vp + k * ci, ci, 1, up + o, co, mp + k * co + o, co, ci, 0);
+        if (o < co) gemm_4x1(vp + k * ci, ci, 1, up + o, co, mp + k * co + o, co, ci, 0);
       }
     }
     // Y = A^T M A for each tile, written where it lies inside the output.
@@ -321,8 +295,8 @@ __attribute__((export_name("winograd_conv2d_backprop_filter"))) void winograd_co
       f32 *ap = acc + p * ci * co;
       for (int c = 0; c < ci; c += 4) {
         int o = 0;
-        for (; o + 8 <= co; o += 8) gemm_t_4x2(vp + c, ci, zp + o, co, ap + c * co + o, co, ntp);
-        if (o < co) gemm_t_4x1(vp + c, ci, zp + o, co, ap + c * co + o, co, ntp);
+        for (; o + 8 <= co; o += 8) gemm_4x2(vp + c, 1, ci, zp + o, co, ap + c * co + o, co, ntp, 1);
+        if (o < co) gemm_4x1(vp + c, 1, ci, zp + o, co, ap + c * co + o, co, ntp, 1);
       }
     }
   }
