@@ -33,6 +33,10 @@ const clangVersion = (() => {
   const r = spawnSync('clang', ['--version'], { encoding: 'utf8' })
   return r.status === 0 ? r.stdout.split('\n')[0] : null
 })()
+// build.sh also needs the wasm linker and llvm-objdump (Debian: lld, llvm).
+const toolsPresent = ['wasm-ld', 'llvm-objdump'].every(
+  (tool) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).status === 0
+)
 
 describe('the generated conv-grad module', () => {
   const committed = readFileSync(join(NATIVE, 'conv-grad.wasm'))
@@ -61,7 +65,7 @@ describe('the generated conv-grad module', () => {
   })
 
   // Same compiler, same bytes: rebuild in a copy of native/ and compare. Needs the recorded clang.
-  it.skipIf(clangVersion === null || clangVersion !== record.compiler)(
+  it.skipIf(clangVersion === null || clangVersion !== record.compiler || !toolsPresent)(
     'rebuilds byte for byte with the recorded compiler',
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'cnnwb-wasm-'))

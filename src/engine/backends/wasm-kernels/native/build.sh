@@ -6,6 +6,9 @@
 # run this; generated-module.test.ts checks they match each other and the C sources.
 set -eu
 cd "$(dirname "$0")"
+for tool in clang wasm-ld llvm-objdump; do
+  command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang lld llvm)" >&2; exit 1; }
+done
 FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
 SOURCES='conv-grad.c winograd.c pool-grad.c bias.c activation.c'
 # shellcheck disable=SC2086
