@@ -117,6 +117,30 @@ export function conv2dBackpropFilterConfig(
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc }
 }
 
+/** The geometry of a Conv2D or FusedConv2D call when its convolution runs as Winograd; else null. */
+function winogradGeometry(
+  x: TensorInfo | undefined,
+  filter: TensorInfo | undefined,
+  attrs: Conv2DAttrs
+): ConvGeometry | null {
+  if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32') return null
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat)
+  )
+  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1)
+    return null
+  const g = geometry(info)
+  return winogradFits(g) ? g : null
+}
+
 /**
  * Conv2D for the wasm backend: 3x3 stride-1 convolutions over multiples of 4 channels run as
  * Winograd F(4x4, 3x3) (a quarter of the multiply-adds); every other geometry goes to tfjs's
@@ -128,35 +152,56 @@ export function conv2dConfig(
 ): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
     const { inputs, backend, attrs } = args
-    const { x, filter } = inputs
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs
-    if (x && filter && x.dtype === 'float32' && filter.dtype === 'float32') {
-      const info = backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        strides,
-        dilations,
-        pad,
-        dimRoundingMode,
-        false,
-        backend_util.convertConv2DDataFormat(dataFormat)
-      )
-      if (info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1) {
-        const g = geometry(info)
-        if (winogradFits(g)) {
-          const wasm = backend as unknown as WasmBackendLike
-          const out = wasm.makeOutput(info.outShape, 'float32')
-          native(backend).winogradConv2d(heap(wasm, x), heap(wasm, filter), g, heap(wasm, out))
-          return out
-        }
-      }
-    }
-    return original.kernelFunc(args)
+    const g = winogradGeometry(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
+    if (!g) return original.kernelFunc(args)
+    const wasm = backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
+    native(backend).winogradConv2d(heap(wasm, inputs.x), heap(wasm, inputs.filter), g, heap(wasm, out))
+    return out
   }
-  // The original kernel binds its wasm function in setupFunc, which tfjs runs only for kernels
-  // registered when the backend starts: ours must carry it, or the fallback would be unbound.
+  return withSetup('Conv2D', kernelFunc, original)
+}
+
+/**
+ * FusedConv2D (conv + bias + activation: inference, and training with a linear activation) for
+ * the wasm backend: Winograd with the bias and ReLU applied as each output tile is written, for
+ * the geometries Conv2D takes, a bias of one value per output channel and a linear or relu
+ * activation; everything else goes to tfjs's own kernel.
+ */
+export function fusedConv2dConfig(
+  native: (backend: unknown) => ConvGradModule,
+  original: KernelConfig
+): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
+    const { inputs, backend, attrs } = args
+    const { bias, preluActivationWeights } = inputs
+    const { activation } = attrs as unknown as { activation?: string }
+    const g =
+      (activation === 'relu' || activation === 'linear') && !preluActivationWeights
+        ? winogradGeometry(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
+        : null
+    const biasFits =
+      !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === g?.outC)
+    if (!g || !biasFits) return original.kernelFunc(args)
+    const wasm = backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
+    native(backend).winogradConv2d(heap(wasm, inputs.x), heap(wasm, inputs.filter), g, heap(wasm, out), {
+      bias: bias ? heap(wasm, bias) : undefined,
+      relu: activation === 'relu'
+    })
+    return out
+  }
+  return withSetup('FusedConv2D', kernelFunc, original)
+}
+
+/**
+ * A replacement kernel config that keeps the original's setupFunc and disposeFunc: the original
+ * kernel binds its wasm function in setupFunc, which tfjs runs only for kernels registered when
+ * the backend starts, so ours must carry it or the fallback would be unbound.
+ */
+function withSetup(kernelName: string, kernelFunc: KernelFunc, original: KernelConfig): KernelConfig {
   return {
-    kernelName: 'Conv2D',
+    kernelName,
     backendName: 'wasm',
     kernelFunc,
     setupFunc: original.setupFunc,

@@ -1,6 +1,11 @@
 import { findBackendFactory, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import type { KernelConfig } from '@tensorflow/tfjs-core'
-import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig, conv2dConfig } from './conv-kernels'
+import {
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  conv2dConfig,
+  fusedConv2dConfig
+} from './conv-kernels'
 import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
@@ -13,6 +18,7 @@ export { createConvGradModule } from './native-module'
 /** Kernels this module installs on the wasm backend. */
 export const WASM_KERNEL_NAMES = [
   'Conv2D',
+  'FusedConv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
@@ -60,6 +66,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     tanhConfig(native)
   ]
   if (conv && conv !== xnnConv) configs.push(conv)
+  const fused = getKernel('FusedConv2D', 'wasm')
+  if (fused && !ownConfigs.has(fused)) configs.push(fusedConv2dConfig(native, fused))
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))

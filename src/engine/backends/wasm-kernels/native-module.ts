@@ -95,9 +95,16 @@ export interface ConvGradModule {
   col2im(cols: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
    * Forward 3x3 stride-1 convolution by Winograd F(4x4, 3x3); channel counts multiples of 4
-   * (see winogradFits). `out` is NHWC [batch, outH, outW, outC].
+   * (see winogradFits). `out` is NHWC [batch, outH, outW, outC]. With `epilogue`, adds a bias of
+   * outC values and/or applies ReLU as the output is written (a fused conv layer).
    */
-  winogradConv2d(x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
+  winogradConv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    g: ConvGeometry,
+    out: Float32Array,
+    epilogue?: { bias?: Float32Array; relu?: boolean }
+  ): void
   /** Filter gradient (HWIO) of a 3x3 stride-1 convolution by Winograd F(4x4, 3x3). */
   winogradBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Max-pool input gradient; `g` describes the window (inC = outC = channels). */
@@ -302,25 +309,9 @@ export function createConvGradModule(
     })
   }
 
-  /** The two Winograd kernels: inputs (x, filter) or (x, dy), output, scratch, geometry. */
-  const winograd = (
-    name: 'winograd_conv2d' | 'winograd_conv2d_backprop_filter',
-    a: Float32Array,
-    b: Float32Array,
-    g: ConvGeometry,
-    out: Float32Array
-  ): void => {
+  const requireWinograd = (name: string, g: ConvGeometry): void => {
     if (!winogradFits(g))
       throw new Error(`${name}: not a 3x3 stride-1 convolution over multiples of 4 channels.`)
-    const [ar, br, outr] = refsOf(a, b, out)
-    run((ws) => {
-      const ap = ws.input(ar!)
-      const bp = ws.input(br!)
-      const op = ws.output(outr!)
-      const scratch = ws.scratch(winogradScratch(g))
-      ws.ready()
-      kernels[name](ap, bp, op, scratch, ...winogradArgs(g))
-    })
   }
 
   return {
@@ -353,11 +344,34 @@ export function createConvGradModule(
     col2im(cols, g, out) {
       windowKernel('col2im', cols, g, out)
     },
-    winogradConv2d(x, filter, g, out) {
-      winograd('winograd_conv2d', x, filter, g, out)
+    winogradConv2d(x, filter, g, out, epilogue = {}) {
+      requireWinograd('winogradConv2d', g)
+      const { bias, relu = false } = epilogue
+      if (bias && bias.length !== g.outC)
+        throw new Error(`winogradConv2d: the bias has ${bias.length} values for ${g.outC} channels.`)
+      const [xr, wr, outr] = refsOf(x, filter, out)
+      const br = bias ? refsOf(bias)[0] : undefined
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const wp = ws.input(wr!)
+        const bp = br ? ws.input(br) : 0
+        const yp = ws.output(outr!)
+        const scratch = ws.scratch(winogradScratch(g))
+        ws.ready()
+        kernels.winograd_conv2d(xp, wp, bp, yp, scratch, ...winogradArgs(g), relu ? 1 : 0)
+      })
     },
     winogradBackpropFilter(x, dy, g, out) {
-      winograd('winograd_conv2d_backprop_filter', x, dy, g, out)
+      requireWinograd('winogradBackpropFilter', g)
+      const [xr, dyr, outr] = refsOf(x, dy, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const dyp = ws.input(dyr!)
+        const dwp = ws.output(outr!)
+        const scratch = ws.scratch(winogradScratch(g))
+        ws.ready()
+        kernels.winograd_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...winogradArgs(g))
+      })
     },
     maxPoolGrad(x, dy, g, out) {
       const [xr, dyr, outr] = refsOf(x, dy, out)

@@ -135,6 +135,40 @@ describe('Winograd F(4x4, 3x3) convolution kernels', () => {
     })
   }
 
+  it('FusedConv2D (conv + bias + relu or linear, as inference runs a layer) matches cpu, with and without a bias', async () => {
+    for (const [i, c] of [CASES[0]!, CASES[1]!, CASES[5]!].entries()) {
+      const g = geometryOf(c)
+      const xShape = [c.batch, c.inH, c.inW, c.inC]
+      const wShape = [3, 3, c.inC, c.outC]
+      const x = randomArray(xShape.reduce((a, b) => a * b), 1, 400 + i)
+      const w = randomArray(wShape.reduce((a, b) => a * b), 0.5, 500 + i)
+      const bias = randomArray(c.outC, 2, 600 + i)
+      for (const [activation, withBias] of [['relu', true], ['linear', true], ['relu', false]] as const) {
+        const inputs: Record<string, [Float32Array, number[]]> = { x: [x, xShape], filter: [w, wShape] }
+        if (withBias) inputs.bias = [bias, [c.outC]]
+        const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1], activation } as unknown as NamedAttrMap
+        const want = await runKernelOn('cpu', 'FusedConv2D', inputs, attrs)
+        const got = await runKernelOn('wasm', 'FusedConv2D', inputs, attrs)
+        expect(got.length).toBe(g.batch * g.outH * g.outW * c.outC)
+        expect(relativeError(got, want), `${activation}, bias ${withBias}`).toBeLessThan(RELATIVE_TOLERANCE)
+        if (activation === 'relu') expect(Math.min(...got)).toBe(0)
+        else expect(Math.min(...got)).toBeLessThan(0)
+      }
+    }
+    // An activation the epilogue lacks goes to tfjs's own kernel.
+    const c = CASES[1]!
+    const xShape = [c.batch, c.inH, c.inW, c.inC]
+    const wShape = [3, 3, c.inC, c.outC]
+    const inputs: Record<string, [Float32Array, number[]]> = {
+      x: [randomArray(xShape.reduce((a, b) => a * b), 1, 7), xShape],
+      filter: [randomArray(wShape.reduce((a, b) => a * b), 0.5, 8), wShape]
+    }
+    const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1], activation: 'elu' } as unknown as NamedAttrMap
+    const want = await runKernelOn('cpu', 'FusedConv2D', inputs, attrs)
+    const got = await runKernelOn('wasm', 'FusedConv2D', inputs, attrs)
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-4)
+  })
+
   it('leaves other convolutions to tfjs (XNNPACK): 1 input channel, stride 2, 5x5', async () => {
     for (const [xShape, wShape, strides] of [
       [[2, 28, 28, 1], [3, 3, 1, 32], [1, 1]],

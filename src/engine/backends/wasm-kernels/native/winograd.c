@@ -171,11 +171,13 @@ static struct geom make_geom(int in_h, int in_w, int ci, int out_h, int out_w, i
   return g;
 }
 
-// y[n][oy][ox][o] = sum_{ky,kx,c} x[n][oy+ky-pad_top][ox+kx-pad_left][c] * w[ky][kx][c][o].
+// y[n][oy][ox][o] = sum_{ky,kx,c} x[n][oy+ky-pad_top][ox+kx-pad_left][c] * w[ky][kx][c][o],
+// then + bias[o] unless bias is 0 (no tensor lives at address 0), then max(y, 0) if relu: the
+// epilogue of a fused conv + bias + ReLU layer, applied as each tile is written.
 // scratch: 36 * (ci * co + block_stride(ci) + block_stride(co)) floats.
 __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
-    const f32 *x, const f32 *w, f32 *y, f32 *scratch, int batch, int in_h, int in_w, int ci,
-    int out_h, int out_w, int co, int pad_top, int pad_left) {
+    const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch, int batch, int in_h,
+    int in_w, int ci, int out_h, int out_w, int co, int pad_top, int pad_left, int relu) {
   const struct geom g = make_geom(in_h, in_w, ci, out_h, out_w, co, pad_top, pad_left);
   f32 *u = scratch;
   f32 *v = u + POS * ci * co;
@@ -223,6 +225,7 @@ __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
       const int rows = min_i(4, out_h - oy0), cols = min_i(4, out_w - ox0);
       f32 *img = y + n * out_h * out_w * co;
       for (int o = 0; o < co; o += 4) {
+        const v128_t bv = bias ? wasm_v128_load(bias + o) : K(0.f);
         v128_t t[ALPHA][4];
         UNROLL
         for (int i = 0; i < ALPHA; i++) {
@@ -236,8 +239,12 @@ __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
           at4(res, t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b]);
           if (b >= cols) continue;
           UNROLL
-          for (int a = 0; a < 4; a++)
-            if (a < rows) wasm_v128_store(img + ((oy0 + a) * out_w + ox0 + b) * co + o, res[a]);
+          for (int a = 0; a < 4; a++) {
+            if (a >= rows) continue;
+            v128_t out = ADD(res[a], bv);
+            if (relu) out = wasm_f32x4_max(out, K(0.f));
+            wasm_v128_store(img + ((oy0 + a) * out_w + ox0 + b) * co + o, out);
+          }
         }
       }
     }
