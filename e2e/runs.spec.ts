@@ -1,4 +1,4 @@
-import { test, expect, openBiggestMistakeCell } from './fixtures'
+import { test, expect, openBiggestMistakeCell, painted } from './fixtures'
 import type { Page } from '@playwright/test'
 
 /** Trains LeNet on a small subset for one epoch from the Train tab and waits for the end. */
@@ -49,13 +49,6 @@ test.describe('runs: evaluation on the test split and comparison', () => {
     await expect(compare).toBeVisible()
     await expect(compare.getByTestId('diff-row').filter({ hasText: 'Learning rate' })).toContainText('0.001')
     await expect(compare.getByTestId('diff-row').filter({ hasText: 'Learning rate' })).toContainText('0.003')
-    const painted = await app.getByTestId('compare-accuracy-chart').evaluate((c) => {
-      const canvas = c as HTMLCanvasElement
-      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data
-      let n = 0
-      for (let i = 3; data && i < data.length; i += 4) if (data[i] > 0) n++
-      return n
-    })
-    expect(painted).toBeGreaterThan(100)
+    expect(await painted(app.getByTestId('compare-accuracy-chart'))).toBeGreaterThan(100)
   })
 })

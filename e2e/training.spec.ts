@@ -1,4 +1,4 @@
-import { test, expect, enginePids } from './fixtures'
+import { test, expect, enginePids, painted } from './fixtures'
 
 test.describe('the learner path: MNIST, LeNet, train, read test accuracy', () => {
   test('shows LeNet layer by layer with PyTorch shapes and 106,154 parameters', async ({ app }) => {
@@ -30,16 +30,7 @@ test.describe('the learner path: MNIST, LeNet, train, read test accuracy', () =>
     expect(accuracy).toBeGreaterThan(80)
     // The live charts drew something: a canvas with non-blank pixels.
     for (const id of ['loss-chart', 'accuracy-chart']) {
-      const painted = await app.getByTestId(id).evaluate((c) => {
-        const canvas = c as HTMLCanvasElement
-        const ctx = canvas.getContext('2d')
-        if (!ctx || canvas.width === 0) return 0
-        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data
-        let n = 0
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
-        return n
-      })
-      expect(painted).toBeGreaterThan(100)
+      expect(await painted(app.getByTestId(id))).toBeGreaterThan(100)
     }
   })
 

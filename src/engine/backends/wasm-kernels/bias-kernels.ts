@@ -1,7 +1,7 @@
 import { util } from '@tensorflow/tfjs-core'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import type { ConvGradModule } from './native-module'
-import { heapOf, type WasmBackendLike } from './heap'
+import { heapOf, replacing, type WasmBackendLike } from './heap'
 
 type Native = (backend: unknown) => ConvGradModule
 
@@ -25,7 +25,7 @@ export function addConfig(native: Native, original: KernelConfig): KernelConfig 
     native(args.backend).biasAdd(heapOf(wasm, x), heapOf(wasm, bias), heapOf(wasm, out))
     return out
   }
-  return { kernelName: 'Add', backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc }
+  return replacing(original, kernelFunc)
 }
 
 /** Sum for the wasm backend with a fast path for reducing every axis but the last (bias gradients). */
@@ -48,5 +48,5 @@ export function sumConfig(native: Native, original: KernelConfig): KernelConfig 
     native(args.backend).channelSum(heapOf(wasm, x), heapOf(wasm, out))
     return out
   }
-  return { kernelName: 'Sum', backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc }
+  return replacing(original, kernelFunc)
 }

@@ -9,7 +9,7 @@ import type {
   TensorInfo
 } from '@tensorflow/tfjs-core'
 import { winogradFits, type ConvGeometry, type ConvGradModule } from './native-module'
-import { heapOf as heap, type WasmBackendLike } from './heap'
+import { heapOf as heap, replacing, type DisposingBackend, type WasmBackendLike } from './heap'
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   if (info.dataFormat !== 'channelsLast') {
@@ -159,7 +159,7 @@ export function conv2dConfig(
     native(backend).winogradConv2d(heap(wasm, inputs.x), heap(wasm, inputs.filter), g, heap(wasm, out))
     return out
   }
-  return withSetup('Conv2D', kernelFunc, original)
+  return replacing(original, kernelFunc)
 }
 
 /**
@@ -191,26 +191,7 @@ export function fusedConv2dConfig(
     })
     return out
   }
-  return withSetup('FusedConv2D', kernelFunc, original)
-}
-
-/**
- * A replacement kernel config that keeps the original's setupFunc and disposeFunc: the original
- * kernel binds its wasm function in setupFunc, which tfjs runs only for kernels registered when
- * the backend starts, so ours must carry it or the fallback would be unbound.
- */
-function withSetup(kernelName: string, kernelFunc: KernelFunc, original: KernelConfig): KernelConfig {
-  return {
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc,
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc
-  }
-}
-
-interface DisposingBackend {
-  disposeData(dataId: object): boolean
+  return replacing(original, kernelFunc)
 }
 
 /**

@@ -1,8 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core'
-
-interface DisposingBackend {
-  disposeData(dataId: object): boolean
-}
+import { replacing, type DisposingBackend } from './heap'
 
 /**
  * BatchMatMul for the wasm backend that hands transposed operands to tfjs's fast path: tfjs
@@ -34,11 +31,5 @@ export function batchMatMulConfig(original: KernelConfig, transpose: KernelConfi
       for (const t of temps) (backend as unknown as DisposingBackend).disposeData(t.dataId)
     }
   }
-  // tfjs binds its wasm function in setupFunc, which runs when the backend initialises.
-  return {
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    kernelFunc,
-    setupFunc: original.setupFunc
-  }
+  return replacing(original, kernelFunc)
 }
