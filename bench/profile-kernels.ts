@@ -1,7 +1,8 @@
 // Per-kernel time of one training step of a preset on one thread (forward, backward and the
 // optimizer's update), averaged over several steps after a warm-up: where a preset's time goes.
 // Run: npx tsx bench/profile-kernels.ts --preset lenet5 [--batch-size 64] [--steps 10] [--by-shape]
-// (--by-shape: one row per kernel and input shapes, e.g. each convolution of a preset apart)
+// (--by-shape: one row per kernel and input shapes, e.g. each convolution of a preset apart;
+//  --min: each row's fastest step instead of the mean, for hosts whose speed drifts)
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../src/engine/backends/select'
 import { buildModel } from '../src/engine/model'
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const batch = Number(arg('batch-size', '64'))
   const steps = Number(arg('steps', '10'))
   const byShape = process.argv.includes('--by-shape')
+  const fastest = process.argv.includes('--min')
   const spec = getPreset(preset).spec
   const { channels, height, width } = spec.input
   const model = buildModel(spec, 0, 'profile')
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
     })
   }
   for (let i = 0; i < 3; i++) step()
-  const byKernel = new Map<string, { ms: number; calls: number; shapes: string }>()
+  const byKernel = new Map<string, { ms: number; calls: number; shapes: string; perStep: number[] }>()
   let wall = 0
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now()
@@ -38,13 +40,17 @@ async function main(): Promise<void> {
     wall += performance.now() - t0
     for (const k of info.kernels) {
       const key = byShape ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name
-      const e = byKernel.get(key) ?? { ms: 0, calls: 0, shapes: '' }
-      e.ms += Number(k.kernelTimeMs) || 0
+      const e = byKernel.get(key) ?? { ms: 0, calls: 0, shapes: '', perStep: [] }
+      const ms = Number(k.kernelTimeMs) || 0
+      e.ms += ms
       e.calls++
+      e.perStep[i] = (e.perStep[i] ?? 0) + ms
       e.shapes ||= JSON.stringify(k.inputShapes)
       byKernel.set(key, e)
     }
   }
+  // With --min a row's time is its fastest step's, scaled back up to `steps` for the table.
+  if (fastest) for (const e of byKernel.values()) e.ms = Math.min(...e.perStep.filter((v) => v !== undefined)) * steps
   const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms)
   const total = rows.reduce((n, [, e]) => n + e.ms, 0)
   console.log(`${preset}, batch ${batch}: ${(total / steps).toFixed(2)} ms of kernels per step, ${(wall / steps).toFixed(2)} ms per profiled step`)

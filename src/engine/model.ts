@@ -1,6 +1,7 @@
 import { tf } from './tf'
 import type { Activation, Layer, ModelSpec, Size } from '../shared/model/spec'
 import type { WeightTensor } from '../shared/engine-protocol'
+import { convBiasActivation, fusedLayerAvailable } from './fused-layer'
 
 /** PyTorch's defaults, so a network here learns like the same network there. */
 const LEAKY_RELU_SLOPE = 0.01
@@ -120,6 +121,8 @@ export function buildModel(spec: ModelSpec, seed: number, runTag = 'm'): BuiltMo
         const activation = layer.activation
         layers.push({
           forward: (x) => {
+            if (fusedLayerAvailable(activation))
+              return convBiasActivation(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D | null, [sh, sw], pad, activation)
             const fused = fusedActivation(activation)
             if (fused) {
               const conv = { x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: [sh, sw] as [number, number], pad }

@@ -8,7 +8,7 @@ import type {
   NamedAttrMap,
   TensorInfo
 } from '@tensorflow/tfjs-core'
-import { winogradFits, type ConvGeometry, type ConvGradModule } from './native-module'
+import { directFits, winogradFits, type ConvGeometry, type ConvGradModule } from './native-module'
 import { heapOf as heap, replacing, type DisposingBackend, type WasmBackendLike } from './heap'
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
@@ -117,12 +117,26 @@ export function conv2dBackpropFilterConfig(
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc }
 }
 
-/** The geometry of a Conv2D or FusedConv2D call when its convolution runs as Winograd; else null. */
-function winogradGeometry(
+/** Which of the project's kernels runs a forward convolution; null: tfjs's own (XNNPACK). */
+type ConvRoute = 'winograd' | 'direct'
+
+/**
+ * Where the direct kernel (native/direct.c) beats XNNPACK: stride 1 and at most 40 taps per
+ * filter row (inC * filterW), where XNNPACK's narrow products cost most. Fastest of 30 runs at
+ * batch 64 on the 2-core machine, XNNPACK -> direct: LeNet-5's first conv (1 -> 6, 5x5) 2.7 ->
+ * 1.1 ms, its second (6 -> 16) 1.9 -> 1.4 ms, a 3 -> 32 3x3 conv 11.4 -> 8.0 ms, 1 -> 16 3x3
+ * even (2.4); 16 -> 6 5x5 (80 taps a row) went the other way, 4.7 -> 5.4 ms.
+ */
+export function directWins(g: ConvGeometry): boolean {
+  return directFits(g) && !winogradFits(g) && g.inC * g.filterW <= 40
+}
+
+/** The geometry and route of a Conv2D or FusedConv2D call that one of our kernels runs; else null. */
+export function ownConv(
   x: TensorInfo | undefined,
   filter: TensorInfo | undefined,
   attrs: Conv2DAttrs
-): ConvGeometry | null {
+): { g: ConvGeometry; route: ConvRoute } | null {
   if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32') return null
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs
   const info = backend_util.computeConv2DInfo(
@@ -138,7 +152,8 @@ function winogradGeometry(
   if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1)
     return null
   const g = geometry(info)
-  return winogradFits(g) ? g : null
+  if (winogradFits(g)) return { g, route: 'winograd' }
+  return directWins(g) ? { g, route: 'direct' } : null
 }
 
 /**
@@ -152,11 +167,14 @@ export function conv2dConfig(
 ): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
     const { inputs, backend, attrs } = args
-    const g = winogradGeometry(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
-    if (!g) return original.kernelFunc(args)
+    const own = ownConv(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
+    if (!own) return original.kernelFunc(args)
+    const { g, route } = own
     const wasm = backend as unknown as WasmBackendLike
     const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
-    native(backend).winogradConv2d(heap(wasm, inputs.x), heap(wasm, inputs.filter), g, heap(wasm, out))
+    const [x, filter, y] = [heap(wasm, inputs.x), heap(wasm, inputs.filter), heap(wasm, out)]
+    if (route === 'winograd') native(backend).winogradConv2d(x, filter, g, y)
+    else native(backend).directConv2d(x, filter, g, y)
     return out
   }
   return replacing(original, kernelFunc)
@@ -176,19 +194,21 @@ export function fusedConv2dConfig(
     const { inputs, backend, attrs } = args
     const { bias, preluActivationWeights } = inputs
     const { activation } = attrs as unknown as { activation?: string }
-    const g =
+    const own =
       (activation === 'relu' || activation === 'linear') && !preluActivationWeights
-        ? winogradGeometry(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
+        ? ownConv(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
         : null
     const biasFits =
-      !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === g?.outC)
-    if (!g || !biasFits) return original.kernelFunc(args)
+      !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === own?.g.outC)
+    if (!own || !biasFits) return original.kernelFunc(args)
+    const { g, route } = own
     const wasm = backend as unknown as WasmBackendLike
     const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
-    native(backend).winogradConv2d(heap(wasm, inputs.x), heap(wasm, inputs.filter), g, heap(wasm, out), {
-      bias: bias ? heap(wasm, bias) : undefined,
-      relu: activation === 'relu'
-    })
+    const [x, filter, y] = [heap(wasm, inputs.x), heap(wasm, inputs.filter), heap(wasm, out)]
+    const b = bias ? heap(wasm, bias) : undefined
+    const epilogue = { bias: b, activation: activation === 'relu' ? ('relu' as const) : ('linear' as const) }
+    if (route === 'winograd') native(backend).winogradConv2d(x, filter, g, y, epilogue)
+    else native(backend).directConv2d(x, filter, g, y, epilogue)
     return out
   }
   return replacing(original, kernelFunc)

@@ -10,10 +10,18 @@ import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
+import {
+  ACTIVATION_GRAD,
+  CONV_BIAS_ACTIVATION,
+  activationGradConfig,
+  convBiasActivationConfig,
+  identityConfig
+} from './layer-kernels'
 import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
 
 export type { ConvGradModule, ConvGeometry } from './native-module'
 export { createConvGradModule } from './native-module'
+export { ACTIVATION_GRAD, CONV_BIAS_ACTIVATION, type ConvBiasActivationAttrs } from './layer-kernels'
 
 /** Kernels this module installs on the wasm backend. */
 export const WASM_KERNEL_NAMES = [
@@ -26,7 +34,10 @@ export const WASM_KERNEL_NAMES = [
   'BatchMatMul',
   'Add',
   'Sum',
-  'Tanh'
+  'Tanh',
+  'Identity',
+  CONV_BIAS_ACTIVATION,
+  ACTIVATION_GRAD
 ] as const
 
 /** Options for registerWasmKernels. */
@@ -63,7 +74,9 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     conv2dBackpropInputConfig(native, conv),
     maxPoolGradConfig(native),
     avgPoolGradConfig(native),
-    tanhConfig(native)
+    tanhConfig(native),
+    convBiasActivationConfig(native),
+    activationGradConfig(native)
   ]
   if (conv && conv !== xnnConv) configs.push(conv)
   const fused = getKernel('FusedConv2D', 'wasm')
@@ -74,6 +87,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     configs.push(batchMatMulConfig(matMul, transpose))
   const add = getKernel('Add', 'wasm')
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
+  const identity = getKernel('Identity', 'wasm')
+  if (identity && !ownConfigs.has(identity)) configs.push(identityConfig(identity))
   const sum = getKernel('Sum', 'wasm')
   if (sum && !ownConfigs.has(sum)) configs.push(sumConfig(native, sum))
   for (const config of configs) {

@@ -27,11 +27,13 @@ export const KERNEL_EXPORTS = [
   'col2im',
   'winograd_conv2d',
   'winograd_conv2d_backprop_filter',
+  'direct_conv2d',
   'max_pool_grad',
   'avg_pool_grad',
   'bias_add',
   'channel_sum',
-  'tanh_f32'
+  'tanh_f32',
+  'activation_grad'
 ] as const
 
 /** Whether a convolution's geometry is one the Winograd kernels compute. */
@@ -52,6 +54,24 @@ export function winogradFits(g: ConvGeometry): boolean {
 function winogradScratch(g: ConvGeometry): number {
   const blockStride = (channels: number): number => 32 * channels + 16
   return 36 * (g.inC * g.outC + blockStride(g.inC) + blockStride(g.outC))
+}
+
+/** Activations the direct convolution applies as it writes its output (native/direct.c). */
+export type DirectActivation = 'linear' | 'relu' | 'tanh'
+const DIRECT_ACTIVATIONS: Record<DirectActivation, number> = { linear: 0, relu: 1, tanh: 2 }
+
+/** Floats of scratch direct_conv2d takes: padded input, packed filter, padded bias, one tile. */
+function directScratch(g: ConvGeometry): number {
+  const round4 = (v: number): number => Math.ceil(v / 4) * 4
+  const hp = g.outH + g.filterH - 1
+  const wp = round4(g.outW) + g.filterW - 1
+  const co4 = round4(g.outC)
+  return round4(g.batch * hp * wp * g.inC + 4) + g.filterH * g.filterW * g.inC * co4 + co4 + 32
+}
+
+/** Whether a convolution's geometry is one the direct kernel computes (stride 1, dilation 1). */
+export function directFits(g: ConvGeometry): boolean {
+  return g.strideH === 1 && g.strideW === 1 && g.padTop >= 0 && g.padLeft >= 0 && g.outH > 0 && g.outW > 0
 }
 
 type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => void>
@@ -96,14 +116,26 @@ export interface ConvGradModule {
   /**
    * Forward 3x3 stride-1 convolution by Winograd F(4x4, 3x3); channel counts multiples of 4
    * (see winogradFits). `out` is NHWC [batch, outH, outW, outC]. With `epilogue`, adds a bias of
-   * outC values and/or applies ReLU as the output is written (a fused conv layer).
+   * outC values and/or applies an activation as the output is written (a fused conv layer).
    */
   winogradConv2d(
     x: Float32Array,
     filter: Float32Array,
     g: ConvGeometry,
     out: Float32Array,
-    epilogue?: { bias?: Float32Array; relu?: boolean }
+    epilogue?: { bias?: Float32Array; activation?: DirectActivation }
+  ): void
+  /**
+   * Forward stride-1 convolution as an implicit matrix product over a zero-padded copy of the
+   * input (native/direct.c), with an optional bias of outC values and activation applied as the
+   * output is written (a fused conv layer).
+   */
+  directConv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    g: ConvGeometry,
+    out: Float32Array,
+    epilogue?: { bias?: Float32Array; activation?: DirectActivation }
   ): void
   /** Filter gradient (HWIO) of a 3x3 stride-1 convolution by Winograd F(4x4, 3x3). */
   winogradBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
@@ -117,6 +149,8 @@ export interface ConvGradModule {
   channelSum(x: Float32Array, out: Float32Array): void
   /** out = tanh(x), within a few float32 ulps (native/activation.c). */
   tanh(x: Float32Array, out: Float32Array): void
+  /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
+  activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: DirectActivation): void
 }
 
 /** The kernel binary: a file path when given (for kernel authors), else the embedded copy. */
@@ -346,7 +380,7 @@ export function createConvGradModule(
     },
     winogradConv2d(x, filter, g, out, epilogue = {}) {
       requireWinograd('winogradConv2d', g)
-      const { bias, relu = false } = epilogue
+      const { bias, activation = 'linear' } = epilogue
       if (bias && bias.length !== g.outC)
         throw new Error(`winogradConv2d: the bias has ${bias.length} values for ${g.outC} channels.`)
       const [xr, wr, outr] = refsOf(x, filter, out)
@@ -358,7 +392,25 @@ export function createConvGradModule(
         const yp = ws.output(outr!)
         const scratch = ws.scratch(winogradScratch(g))
         ws.ready()
-        kernels.winograd_conv2d(xp, wp, bp, yp, scratch, ...winogradArgs(g), relu ? 1 : 0)
+        kernels.winograd_conv2d(xp, wp, bp, yp, scratch, ...winogradArgs(g), DIRECT_ACTIVATIONS[activation])
+      })
+    },
+    directConv2d(x, filter, g, out, epilogue = {}) {
+      if (!directFits(g)) throw new Error('directConv2d: only stride-1 convolutions with padding >= 0.')
+      const { bias, activation = 'linear' } = epilogue
+      if (bias && bias.length !== g.outC)
+        throw new Error(`directConv2d: the bias has ${bias.length} values for ${g.outC} channels.`)
+      const [xr, wr, outr] = refsOf(x, filter, out)
+      const br = bias ? refsOf(bias)[0] : undefined
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const wp = ws.input(wr!)
+        const bp = br ? ws.input(br) : 0
+        const yp = ws.output(outr!)
+        const scratch = ws.scratch(directScratch(g))
+        ws.ready()
+        kernels.direct_conv2d(xp, wp, bp, yp, scratch, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft,
+          DIRECT_ACTIVATIONS[activation])
       })
     },
     winogradBackpropFilter(x, dy, g, out) {
@@ -413,6 +465,17 @@ export function createConvGradModule(
         const op = ws.output(outr!)
         ws.ready()
         kernels.tanh_f32(xp, op, Math.min(x.length, out.length))
+      })
+    },
+    activationGrad(dy, y, out, activation) {
+      const n = Math.min(dy.length, y.length, out.length)
+      const [dyr, yr, outr] = refsOf(dy, y, out)
+      run((ws) => {
+        const dyp = ws.input(dyr!)
+        const yp = ws.input(yr!)
+        const op = ws.output(outr!)
+        ws.ready()
+        kernels.activation_grad(dyp, yp, op, n, DIRECT_ACTIVATIONS[activation])
       })
     }
   }

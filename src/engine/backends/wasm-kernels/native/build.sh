@@ -1,5 +1,6 @@
 #!/bin/sh
-# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, pool-grad.c, bias.c and activation.c, its embedded copy
+# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, pool-grad.c, bias.c and activation.c
+# (with the header activation.h), its embedded copy
 # conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
 # Needs clang, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang lld llvm). `npm run build:wasm`.
 # All three outputs are committed (marked generated in .gitattributes), so only kernel authors
@@ -10,7 +11,8 @@ for tool in clang wasm-ld llvm-objdump; do
   command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang lld llvm)" >&2; exit 1; }
 done
 FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
-SOURCES='conv-grad.c winograd.c pool-grad.c bias.c activation.c'
+SOURCES='conv-grad.c winograd.c direct.c pool-grad.c bias.c activation.c'
+HEADERS='activation.h'
 # shellcheck disable=SC2086
 clang $FLAGS -o conv-grad.wasm $SOURCES
 # The module runs inside tfjs's heap, where a C stack or static data would overwrite tensors.
@@ -38,8 +40,13 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   printf '  "compiler": "%s",\n' "$(clang --version | head -n1)"
   printf '  "flags": "%s",\n' "$FLAGS"
   echo '  "sources": {'
-  printf '    "conv-grad.c": "%s",\n    "winograd.c": "%s",\n    "pool-grad.c": "%s",\n    "bias.c": "%s",\n    "activation.c": "%s"\n' \
-    "$(sha conv-grad.c)" "$(sha winograd.c)" "$(sha pool-grad.c)" "$(sha bias.c)" "$(sha activation.c)"
+  first=1
+  for f in $SOURCES $HEADERS; do
+    [ "$first" = 1 ] || printf ',\n'
+    first=0
+    printf '    "%s": "%s"' "$f" "$(sha "$f")"
+  done
+  printf '\n'
   echo '  },'
   printf '  "wasm": { "bytes": %s, "sha256": "%s" }\n' "$(wc -c < conv-grad.wasm)" "$(sha conv-grad.wasm)"
   echo '}'

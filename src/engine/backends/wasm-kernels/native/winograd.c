@@ -10,6 +10,7 @@
 // other kernels in this module: no C stack, no static data, writes only to its output and
 // scratch (build.sh checks).
 #include <wasm_simd128.h>
+#include "activation.h"
 
 typedef float f32;
 
@@ -172,12 +173,13 @@ static struct geom make_geom(int in_h, int in_w, int ci, int out_h, int out_w, i
 }
 
 // y[n][oy][ox][o] = sum_{ky,kx,c} x[n][oy+ky-pad_top][ox+kx-pad_left][c] * w[ky][kx][c][o],
-// then + bias[o] unless bias is 0 (no tensor lives at address 0), then max(y, 0) if relu: the
-// epilogue of a fused conv + bias + ReLU layer, applied as each tile is written.
+// then + bias[o] unless bias is 0 (no tensor lives at address 0), then the activation `act`
+// (activation.h: 0 linear, 1 relu, 2 tanh): the epilogue of a fused conv + bias + activation
+// layer, applied as each tile is written.
 // scratch: 36 * (ci * co + block_stride(ci) + block_stride(co)) floats.
 __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
     const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch, int batch, int in_h,
-    int in_w, int ci, int out_h, int out_w, int co, int pad_top, int pad_left, int relu) {
+    int in_w, int ci, int out_h, int out_w, int co, int pad_top, int pad_left, int act) {
   const struct geom g = make_geom(in_h, in_w, ci, out_h, out_w, co, pad_top, pad_left);
   f32 *u = scratch;
   f32 *v = u + POS * ci * co;
@@ -241,9 +243,7 @@ __attribute__((export_name("winograd_conv2d"))) void winograd_conv2d(
           UNROLL
           for (int a = 0; a < 4; a++) {
             if (a >= rows) continue;
-            v128_t out = ADD(res[a], bv);
-            if (relu) out = wasm_f32x4_max(out, K(0.f));
-            wasm_v128_store(img + ((oy0 + a) * out_w + ox0 + b) * co + o, out);
+            wasm_v128_store(img + ((oy0 + a) * out_w + ox0 + b) * co + o, activate(ADD(res[a], bv), act));
           }
         }
       }

@@ -1,0 +1,97 @@
+import { getKernel } from '@tensorflow/tfjs-core'
+import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
+import type { ConvGradModule, DirectActivation } from './native-module'
+import { ownConv } from './conv-kernels'
+import { heapOf as heap, replacing, type WasmBackendLike } from './heap'
+
+type Native = (backend: unknown) => ConvGradModule
+
+/** Kernel names of the fused layer op (backends/fused-layer.ts) that only the wasm backend has. */
+export const CONV_BIAS_ACTIVATION = 'CnnwbConvBiasActivation'
+export const ACTIVATION_GRAD = 'CnnwbActivationGrad'
+
+/** Activations the fused layer applies in its epilogue. */
+export const LAYER_ACTIVATIONS: readonly DirectActivation[] = ['linear', 'relu', 'tanh']
+
+/** Attributes of CONV_BIAS_ACTIVATION: a Conv2D's, plus the activation. */
+export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: DirectActivation }
+
+interface RefCountingBackend {
+  incRef(dataId: object): void
+}
+
+/**
+ * Identity without a copy: the output shares the input's data and takes a reference, as tfjs's
+ * wasm Reshape does. tfjs's wasm Identity copies, and the engine's gradient tape clones every
+ * tensor it saves for the backward pass through it (three full copies of each conv layer's
+ * activations per step: about 4 of convnet's 67 ms at batch 32). Tensor data on this backend is
+ * never written in place (variables take new data on assign), so sharing is safe. Strings and
+ * other dtypes go to tfjs's kernel.
+ */
+export function identityConfig(original: KernelConfig): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { x } = args.inputs
+    if (!x || (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool'))
+      return original.kernelFunc(args) as TensorInfo
+    ;(args.backend as unknown as RefCountingBackend).incRef(x.dataId)
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
+  }
+  return replacing(original, kernelFunc)
+}
+
+/**
+ * One conv layer's forward pass, conv + bias + activation, in one kernel where ours runs it
+ * (Winograd or the direct kernel, the bias and activation applied as each output tile is
+ * written); elsewhere tfjs's FusedConv2D (XNNPACK, with the bias and a relu) followed by our
+ * Tanh where that is the activation.
+ */
+export function convBiasActivationConfig(native: Native): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { inputs, backend } = args
+    const attrs = args.attrs as unknown as ConvBiasActivationAttrs
+    const { x, filter, bias } = inputs
+    const { activation } = attrs
+    if (!LAYER_ACTIVATIONS.includes(activation))
+      throw new Error(`${CONV_BIAS_ACTIVATION}: unknown activation ${String(activation)}.`)
+    const wasm = backend as unknown as WasmBackendLike
+    const own = ownConv(x, filter, attrs)
+    const biasFits = !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === own?.g.outC)
+    if (own && biasFits) {
+      const { g, route } = own
+      const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
+      const epilogue = { bias: bias ? heap(wasm, bias) : undefined, activation }
+      const [xs, ws, ys] = [heap(wasm, x), heap(wasm, filter), heap(wasm, out)]
+      if (route === 'winograd') native(backend).winogradConv2d(xs, ws, g, ys, epilogue)
+      else native(backend).directConv2d(xs, ws, g, ys, epilogue)
+      return out
+    }
+    const fused = getKernel('FusedConv2D', 'wasm')
+    if (!fused) throw new Error(`${CONV_BIAS_ACTIVATION} needs the wasm backend's FusedConv2D kernel.`)
+    const out = fused.kernelFunc({
+      inputs: bias ? { x, filter, bias } : { x, filter },
+      backend,
+      attrs: { ...attrs, activation: activation === 'tanh' ? 'linear' : activation } as never
+    }) as TensorInfo
+    // The output is this kernel's own fresh tensor, so tanh may overwrite it.
+    if (activation === 'tanh') native(backend).tanh(heap(wasm, out), heap(wasm, out))
+    return out
+  }
+  return { kernelName: CONV_BIAS_ACTIVATION, backendName: 'wasm', kernelFunc }
+}
+
+/** dz = dy * activation'(x) from the activation's output y, in one pass (native/activation.c). */
+export function activationGradConfig(native: Native): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { dy, y } = args.inputs
+    const { activation } = args.attrs as unknown as { activation: DirectActivation }
+    if (!LAYER_ACTIVATIONS.includes(activation))
+      throw new Error(`${ACTIVATION_GRAD}: unknown activation ${String(activation)}.`)
+    if (!dy || !y || dy.shape.join() !== y.shape.join())
+      throw new Error(`${ACTIVATION_GRAD}: dy and y must have the same shape.`)
+    const wasm = args.backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput(dy.shape, 'float32')
+    native(args.backend).activationGrad(heap(wasm, dy), heap(wasm, y), heap(wasm, out), activation)
+    return out
+  }
+  return { kernelName: ACTIVATION_GRAD, backendName: 'wasm', kernelFunc }
+}

@@ -1,0 +1,153 @@
+// Direct stride-1 convolution (NHWC input, HWIO filter) as an implicit matrix product, for the
+// small-channel layers Winograd does not take (LeNet-5's 5x5 convolutions over 1 and 6
+// channels, first layers over 1 or 3 channels). The input is first copied into a zero-padded
+// buffer whose rows are wide enough for whole 4-pixel tiles, so the inner loop has no border
+// tests: for one output row and one filter row r, the window of output pixel ow is the
+// contiguous run of kw * ci floats starting at pixel ow of padded input row oh + r. Each tile
+// keeps 4 output pixels x 8 (or 4) output channels in registers over the whole window
+// (kh * kw * ci multiply-adds), then applies the bias and activation as it is written (a fused
+// conv layer: no separate bias add or activation pass).
+// Same memory rules as conv-grad.c: no C stack, no static data, writes only output and scratch.
+#include <wasm_simd128.h>
+#include "activation.h"
+
+typedef float f32;
+
+#define ADD wasm_f32x4_add
+#define MUL wasm_f32x4_mul
+#define AI __attribute__((always_inline)) static inline
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+static inline int round4(int v) { return (v + 3) & ~3; }
+static inline int min_i(int a, int b) { return a < b ? a : b; }
+
+
+// Stores the first n lanes of v (all four when n >= 4): a channel count that is not a multiple
+// of 4 ends in a partial vector, which must not spill into the next pixel.
+AI void store_lanes(f32 *p, v128_t v, int n) {
+  if (n >= 4) {
+    wasm_v128_store(p, v);
+  } else if (n >= 2) {
+    wasm_v128_store64_lane(p, v, 0);
+    if (n == 3) wasm_v128_store32_lane(p + 2, v, 2);
+  } else if (n == 1) {
+    wasm_v128_store32_lane(p, v, 0);
+  }
+}
+
+// 4 output pixels (a_pix floats apart in the padded input) x NV vectors of output channels:
+// the sum over kh filter rows (a_row floats apart) of kwci taps each, plus bias, activated.
+// Writes `pixels` (the last tile of a row may have fewer than 4) x `lanes` channels.
+#define CONV_TILE(NV)                                                                         \
+  AI void conv_tile_##NV(const f32 *a, int a_pix, int a_row, int kh, int kwci, const f32 *b,  \
+                         int ldb, const f32 *bias, int act, f32 *y, int ldy, int pixels,      \
+                         int lanes) {                                               \
+    v128_t acc[4][NV];                                                                        \
+    UNROLL                                                                                    \
+    for (int i = 0; i < 4; i++)                                                               \
+      UNROLL                                                                                  \
+      for (int j = 0; j < NV; j++) acc[i][j] = wasm_v128_load(bias + 4 * j);                  \
+    for (int r = 0; r < kh; r++) {                                                            \
+      const f32 *ar = a + r * a_row;                                                          \
+      const f32 *br = b + r * kwci * ldb;                                                     \
+      for (int k = 0; k < kwci; k++) {                                                        \
+        v128_t bv[NV];                                                                        \
+        UNROLL                                                                                \
+        for (int j = 0; j < NV; j++) bv[j] = wasm_v128_load(br + k * ldb + 4 * j);            \
+        UNROLL                                                                                \
+        for (int i = 0; i < 4; i++) {                                                         \
+          const v128_t av = wasm_v128_load32_splat(ar + i * a_pix + k);                       \
+          UNROLL                                                                              \
+          for (int j = 0; j < NV; j++) acc[i][j] = ADD(acc[i][j], MUL(av, bv[j]));            \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+    UNROLL                                                                                    \
+    for (int i = 0; i < 4; i++)                                                               \
+      if (i < pixels)                                                                         \
+        UNROLL                                                                                \
+        for (int j = 0; j < NV; j++) store_lanes(y + i * ldy + 4 * j, activate(acc[i][j], act), lanes - 4 * j); \
+  }
+CONV_TILE(1)
+CONV_TILE(2)
+
+struct direct_geom {
+  int hp, wp, kwci, co4;
+};
+
+static struct direct_geom direct_geom(int out_h, int out_w, int ci, int co, int kh, int kw) {
+  struct direct_geom g;
+  g.hp = out_h + kh - 1;
+  g.wp = round4(out_w) + kw - 1;
+  g.kwci = kw * ci;
+  g.co4 = round4(co);
+  return g;
+}
+
+// xp[n][r][c][:] = x[n][r - pad_top][c - pad_left][:] inside the image, else 0.
+static void pad_input(const f32 *x, f32 *xp, int batch, int in_h, int in_w, int ci, int hp,
+                      int wp, int pad_top, int pad_left) {
+  const int row = wp * ci;
+  const int c0 = pad_left < 0 ? 0 : pad_left;
+  const int c1 = min_i(wp, pad_left + in_w);
+  for (int n = 0; n < batch; n++) {
+    for (int r = 0; r < hp; r++) {
+      f32 *dst = xp + (n * hp + r) * row;
+      const int sr = r - pad_top;
+      if (sr < 0 || sr >= in_h || c1 <= c0) {
+        for (int i = 0; i < row; i++) dst[i] = 0.f;
+        continue;
+      }
+      const f32 *src = x + ((n * in_h + sr) * in_w + (c0 - pad_left)) * ci;
+      for (int i = 0; i < c0 * ci; i++) dst[i] = 0.f;
+      for (int i = 0; i < (c1 - c0) * ci; i++) dst[c0 * ci + i] = src[i];
+      for (int i = c1 * ci; i < row; i++) dst[i] = 0.f;
+    }
+  }
+}
+
+// y[n][oy][ox][o] = act(bias[o] + sum_{r,s,c} xpad[n][oy + r][ox + s][c] * w[r][s][c][o]) with
+// xpad the input padded by pad_top/pad_left (and whatever the output size implies at the
+// bottom and right). bias 0 = none. act: 0 linear, 1 relu, 2 tanh (activation.h).
+// scratch: direct_scratch floats (native-module.ts): the padded input, the packed filter
+// [kh][kw*ci][co4], and the padded bias.
+__attribute__((export_name("direct_conv2d"))) void direct_conv2d(
+    const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch, int batch, int in_h,
+    int in_w, int ci, int out_h, int out_w, int co, int kh, int kw, int pad_top, int pad_left,
+    int act) {
+  const struct direct_geom g = direct_geom(out_h, out_w, ci, co, kh, kw);
+  f32 *xp = scratch;
+  f32 *wk = xp + round4(batch * g.hp * g.wp * ci + 4);
+  f32 *b4 = wk + kh * g.kwci * g.co4;
+  pad_input(x, xp, batch, in_h, in_w, ci, g.hp, g.wp, pad_top, pad_left);
+  for (int r = 0; r < kh; r++)
+    for (int s = 0; s < kw; s++)
+      for (int c = 0; c < ci; c++) {
+        f32 *dst = wk + ((r * kw + s) * ci + c) * g.co4;
+        for (int o = 0; o < g.co4; o++) {
+          f32 v = 0.f;
+          if (o < co) v = w[((r * kw + s) * ci + c) * co + o];
+          dst[o] = v;
+        }
+      }
+  for (int o = 0; o < g.co4; o++) b4[o] = bias && o < co ? bias[o] : 0.f;
+  const int a_row = g.wp * ci;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      const f32 *arow = xp + (n * g.hp + oh) * a_row;
+      f32 *yrow = y + (n * out_h + oh) * out_w * co;
+      for (int ow = 0; ow < out_w; ow += 4) {
+        const int pixels = min_i(4, out_w - ow);
+        const f32 *a = arow + ow * ci;
+        f32 *yt = yrow + ow * co;
+        int o = 0;
+        for (; o + 8 <= g.co4; o += 8)
+          conv_tile_2(a, ci, a_row, kh, g.kwci, wk + o, g.co4, b4 + o, act, yt + o, co, pixels,
+                      min_i(8, co - o));
+        if (o < g.co4)
+          conv_tile_1(a, ci, a_row, kh, g.kwci, wk + o, g.co4, b4 + o, act, yt + o, co, pixels,
+                      co - o);
+      }
+    }
+  }
+}
