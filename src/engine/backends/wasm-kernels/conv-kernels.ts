@@ -43,7 +43,7 @@ function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
  * [n, K] transposed times dy. Both run as one BatchMatMul; the forward-convolution route would
  * pad dy by filter - 1 on each side and do about filterH * filterW times the work.
  */
-function isDense(info: backend_util.Conv2DInfo): boolean {
+export function isDense(info: backend_util.Conv2DInfo): boolean {
   const { padInfo } = info
   return (
     info.outHeight === 1 &&
@@ -61,12 +61,12 @@ function isDense(info: backend_util.Conv2DInfo): boolean {
 }
 
 /** The same tensor data under another shape (what a wasm Reshape returns, without the copy). */
-function asShape(t: TensorInfo, shape: number[]): TensorInfo {
+export function asShape(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype }
 }
 
 /** a [1, m, k] x b (transposed as asked), via the registered wasm BatchMatMul; null if none. */
-function batchMatMul(
+export function batchMatMul(
   backend: unknown,
   a: TensorInfo,
   b: TensorInfo,

@@ -10,6 +10,7 @@ import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
+import { gatherConfig } from './gather-kernel'
 import {
   ACTIVATION_GRAD,
   CONV_BIAS_ACTIVATION,
@@ -36,6 +37,7 @@ export const WASM_KERNEL_NAMES = [
   'Sum',
   'Tanh',
   'Identity',
+  'GatherV2',
   CONV_BIAS_ACTIVATION,
   ACTIVATION_GRAD
 ] as const
@@ -89,6 +91,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
   const identity = getKernel('Identity', 'wasm')
   if (identity && !ownConfigs.has(identity)) configs.push(identityConfig(identity))
+  const gather = getKernel('GatherV2', 'wasm')
+  if (gather && !ownConfigs.has(gather)) configs.push(gatherConfig(gather))
   const sum = getKernel('Sum', 'wasm')
   if (sum && !ownConfigs.has(sum)) configs.push(sumConfig(native, sum))
   for (const config of configs) {

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
-import { directWins } from './conv-kernels'
+import { directWins, isDense } from './conv-kernels'
 import { createConvGradModule, directFits, winogradFits, type ConvGeometry, type DirectActivation } from './native-module'
 import { ACTIVATION_GRAD } from './layer-kernels'
 import { convBiasActivation, fusedLayerAvailable } from '../../fused-layer'
@@ -26,7 +26,7 @@ interface Case {
   outC: number
   k: number
   pad: Pad
-  route: 'direct' | 'winograd' | 'xnnpack'
+  route: 'direct' | 'winograd' | 'matmul' | 'xnnpack'
   why: string
 }
 
@@ -36,7 +36,8 @@ const CASES: Case[] = [
   { batch: 2, inH: 9, inW: 7, inC: 3, outC: 13, k: 3, pad: 'same', route: 'direct', why: '3 input channels, 13 outputs (8 + 4 + 1 lanes)' },
   { batch: 1, inH: 6, inW: 5, inC: 2, outC: 3, k: 3, pad: [[0, 0], [0, 2], [1, 0], [0, 0]], route: 'direct', why: 'one-sided padding, 3 outputs' },
   { batch: 2, inH: 12, inW: 12, inC: 8, outC: 8, k: 3, pad: 'same', route: 'winograd', why: 'a Winograd geometry' },
-  { batch: 2, inH: 5, inW: 5, inC: 16, outC: 24, k: 5, pad: 'valid', route: 'xnnpack', why: "LeNet-5's third conv (16 x 5 taps a row: XNNPACK's)" }
+  { batch: 2, inH: 5, inW: 5, inC: 16, outC: 22, k: 5, pad: 'valid', route: 'matmul', why: "LeNet-5's third conv: a 5x5 filter over a 5x5 input, one matrix product (22 channels: a scalar tail)" },
+  { batch: 2, inH: 8, inW: 7, inC: 16, outC: 10, k: 5, pad: 'valid', route: 'xnnpack', why: '16 x 5 taps a row: XNNPACK, then the activation' }
 ]
 
 const ACTIVATIONS: DirectActivation[] = ['linear', 'relu', 'tanh']
@@ -122,7 +123,8 @@ describe('fused conv layer (conv + bias + activation) on the wasm backend', () =
   it('routes each case as its label says (the direct kernel takes small-channel stride-1 convs)', () => {
     for (const c of CASES) {
       const g = geometryOf(c)
-      const route = winogradFits(g) ? 'winograd' : directWins(g) ? 'direct' : 'xnnpack'
+      const info = tf.backend_util.computeConv2DInfo([c.batch, c.inH, c.inW, c.inC], [c.k, c.k, c.inC, c.outC], 1, 1, c.pad as never)
+      const route = winogradFits(g) ? 'winograd' : directWins(g) ? 'direct' : isDense(info) ? 'matmul' : 'xnnpack'
       expect(route, c.why).toBe(c.route)
     }
     const base = geometryOf(CASES[0]!)

@@ -1,7 +1,7 @@
-import { getKernel } from '@tensorflow/tfjs-core'
+import { backend_util, getKernel } from '@tensorflow/tfjs-core'
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import type { ConvGradModule, DirectActivation } from './native-module'
-import { ownConv } from './conv-kernels'
+import { asShape, batchMatMul, isDense, ownConv } from './conv-kernels'
 import { heapOf as heap, replacing, type WasmBackendLike } from './heap'
 
 type Native = (backend: unknown) => ConvGradModule
@@ -42,8 +42,9 @@ export function identityConfig(original: KernelConfig): KernelConfig {
 /**
  * One conv layer's forward pass, conv + bias + activation, in one kernel where ours runs it
  * (Winograd or the direct kernel, the bias and activation applied as each output tile is
- * written); elsewhere tfjs's FusedConv2D (XNNPACK, with the bias and a relu) followed by our
- * Tanh where that is the activation.
+ * written); a conv whose filter covers its whole unpadded input (LeNet-5's third) as one
+ * matrix product and a bias-and-activation pass; elsewhere tfjs's FusedConv2D (XNNPACK, with
+ * the bias and a relu) followed by our Tanh where that is the activation.
  */
 export function convBiasActivationConfig(native: Native): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
@@ -64,6 +65,29 @@ export function convBiasActivationConfig(native: Native): KernelConfig {
       if (route === 'winograd') native(backend).winogradConv2d(xs, ws, g, ys, epilogue)
       else native(backend).directConv2d(xs, ws, g, ys, epilogue)
       return out
+    }
+    if (x && filter && x.dtype === 'float32' && filter.dtype === 'float32') {
+      const info = backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        attrs.dilations,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        backend_util.convertConv2DDataFormat(attrs.dataFormat)
+      )
+      const k = info.filterHeight * info.filterWidth * info.inChannels
+      const product =
+        isDense(info) && (!bias || bias.shape.reduce((a, b) => a * b, 1) === info.outChannels)
+          ? batchMatMul(backend, asShape(x, [1, info.batchSize, k]), asShape(filter, [1, k, info.outChannels]), false, false)
+          : null
+      if (product) {
+        // The product is this kernel's own fresh tensor, so the epilogue may overwrite it.
+        const values = heap(wasm, product)
+        native(backend).biasActivation(values, info.outChannels, values, { bias: bias ? heap(wasm, bias) : undefined, activation })
+        return asShape(product, [info.batchSize, 1, 1, info.outChannels])
+      }
     }
     const fused = getKernel('FusedConv2D', 'wasm')
     if (!fused) throw new Error(`${CONV_BIAS_ACTIVATION} needs the wasm backend's FusedConv2D kernel.`)

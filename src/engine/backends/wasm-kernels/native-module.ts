@@ -33,7 +33,8 @@ export const KERNEL_EXPORTS = [
   'bias_add',
   'channel_sum',
   'tanh_f32',
-  'activation_grad'
+  'activation_grad',
+  'bias_activation'
 ] as const
 
 /** Whether a convolution's geometry is one the Winograd kernels compute. */
@@ -149,6 +150,11 @@ export interface ConvGradModule {
   channelSum(x: Float32Array, out: Float32Array): void
   /** out = tanh(x), within a few float32 ulps (native/activation.c). */
   tanh(x: Float32Array, out: Float32Array): void
+  /**
+   * out = activation(x + bias), x viewed as [rows, channels] (bias: channels values, or none);
+   * out may be x itself.
+   */
+  biasActivation(x: Float32Array, channels: number, out: Float32Array, epilogue: { bias?: Float32Array; activation: DirectActivation }): void
   /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
   activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: DirectActivation): void
 }
@@ -465,6 +471,21 @@ export function createConvGradModule(
         const op = ws.output(outr!)
         ws.ready()
         kernels.tanh_f32(xp, op, Math.min(x.length, out.length))
+      })
+    },
+    biasActivation(x, channels, out, { bias, activation }) {
+      if (bias && bias.length !== channels)
+        throw new Error(`biasActivation: the bias has ${bias.length} values for ${channels} channels.`)
+      if (x.length !== out.length || x.length % channels !== 0)
+        throw new Error(`biasActivation: ${x.length} values are not rows of ${channels} channels into ${out.length}.`)
+      const [xr, outr] = refsOf(x, out)
+      const br = bias ? refsOf(bias)[0] : undefined
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const bp = br ? ws.input(br) : 0
+        const op = ws.output(outr!)
+        ws.ready()
+        kernels.bias_activation(xp, bp, op, x.length / channels, channels, DIRECT_ACTIVATIONS[activation])
       })
     },
     activationGrad(dy, y, out, activation) {

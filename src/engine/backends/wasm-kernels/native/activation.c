@@ -7,6 +7,18 @@
 
 typedef float f32;
 
+// tanh of one value, the same fit as tanh4 in scalar code (for tails shorter than a vector).
+static f32 tanh1(f32 raw) {
+  const f32 a = raw < 0 ? -raw : raw;
+  if (a < TINY) return raw;
+  // NaN fails both comparisons and passes through to p / q unchanged.
+  const f32 v = raw > CLAMP ? CLAMP : raw < -CLAMP ? -CLAMP : raw;
+  const f32 x2 = v * v;
+  const f32 p = v * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))));
+  const f32 q = B0 + x2 * (B2 + x2 * (B4 + x2 * B6));
+  return p / q;
+}
+
 // y = tanh(x) for n values. |x| < TINY returns x itself (keeps -0); NaN stays NaN (the
 // clamp's min and max propagate it); +-Inf clamps to +-7.9, whose tanh rounds to +-1.
 __attribute__((export_name("tanh_f32"))) void tanh_f32(const f32 *x, f32 *y, int n) {
@@ -14,20 +26,7 @@ __attribute__((export_name("tanh_f32"))) void tanh_f32(const f32 *x, f32 *y, int
   for (; i + 4 <= n; i += 4) {
     wasm_v128_store(y + i, tanh4(wasm_v128_load(x + i)));
   }
-  for (; i < n; i++) {
-    const f32 raw = x[i];
-    const f32 a = raw < 0 ? -raw : raw;
-    if (a < TINY) {
-      y[i] = raw;
-      continue;
-    }
-    // NaN fails both comparisons and passes through to p / q unchanged.
-    const f32 v = raw > CLAMP ? CLAMP : raw < -CLAMP ? -CLAMP : raw;
-    const f32 x2 = v * v;
-    const f32 p = v * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))));
-    const f32 q = B0 + x2 * (B2 + x2 * (B4 + x2 * B6));
-    y[i] = p / q;
-  }
+  for (; i < n; i++) y[i] = tanh1(x[i]);
 }
 
 // dz = dy * act'(x), from the activation's output y (what the layer keeps for its gradient):
@@ -47,5 +46,26 @@ __attribute__((export_name("activation_grad"))) void activation_grad(const f32 *
   for (; i < n; i++) {
     const f32 d = dy[i], v = y[i];
     dz[i] = act == ACT_RELU ? (v > 0.f ? d : 0.f) : act == ACT_TANH ? d * (1.f - v * v) : d;
+  }
+}
+
+// y[r][c] = act(x[r][c] + bias[c]) for rows x channels values (bias 0 = none; y may be x): the
+// epilogue of a layer whose product ran elsewhere (a conv that is a matrix product).
+__attribute__((export_name("bias_activation"))) void bias_activation(const f32 *x, const f32 *bias,
+                                                                     f32 *y, int rows, int channels,
+                                                                     int act) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *in = x + r * channels;
+    f32 *out = y + r * channels;
+    int c = 0;
+    for (; c + 4 <= channels; c += 4) {
+      v128_t v = wasm_v128_load(in + c);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+      wasm_v128_store(out + c, activate(v, act));
+    }
+    for (; c < channels; c++) {
+      const f32 v = in[c] + (bias ? bias[c] : 0.f);
+      out[c] = act == ACT_RELU ? (v < 0.f ? 0.f : v) : act == ACT_TANH ? tanh1(v) : v;
+    }
   }
 }
