@@ -9,7 +9,7 @@ import { directWins, isDense } from './conv-kernels'
 import { createConvGradModule, directFits, winogradFits, type ConvGeometry, type DirectActivation } from './native-module'
 import { ACTIVATION_GRAD } from './layer-kernels'
 import { convBiasActivation, fusedLayerAvailable } from '../../fused-layer'
-import { maxAbsDiff, randomArray } from './test-helpers'
+import { convGeometry, randomArray, relativeError } from './test-helpers'
 
 // Sums of up to a few hundred products in float32, compared relative to the largest value
 // (Winograd rounds differently from a direct sum; see winograd.test.ts). An indexing error is
@@ -42,29 +42,8 @@ const CASES: Case[] = [
 
 const ACTIVATIONS: DirectActivation[] = ['linear', 'relu', 'tanh']
 
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!))
-  return maxAbsDiff(got, want) / Math.max(scale, 1e-30)
-}
-
 function geometryOf(c: Case): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo([c.batch, c.inH, c.inW, c.inC], [c.k, c.k, c.inC, c.outC], 1, 1, c.pad as never)
-  return {
-    batch: c.batch,
-    inH: c.inH,
-    inW: c.inW,
-    inC: c.inC,
-    outH: info.outHeight,
-    outW: info.outWidth,
-    outC: c.outC,
-    filterH: c.k,
-    filterW: c.k,
-    strideH: 1,
-    strideW: 1,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left
-  }
+  return convGeometry([c.batch, c.inH, c.inW, c.inC], c.k, c.outC, c.pad)
 }
 
 /** The layer by tfjs's own ops: conv2d, add, activation. */

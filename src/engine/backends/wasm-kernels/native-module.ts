@@ -349,6 +349,36 @@ export function createConvGradModule(
     })
   }
 
+  /**
+   * A forward convolution kernel with a bias-and-activation epilogue, called with the pointers
+   * (x, filter, bias or 0, y, scratch) and the activation's code.
+   */
+  const epilogueConv = (
+    name: string,
+    x: Float32Array,
+    filter: Float32Array,
+    g: ConvGeometry,
+    out: Float32Array,
+    epilogue: { bias?: Float32Array; activation?: DirectActivation },
+    scratchFloats: number,
+    call: (pointers: [number, number, number, number, number], activation: number) => void
+  ): void => {
+    const { bias, activation = 'linear' } = epilogue
+    if (bias && bias.length !== g.outC)
+      throw new Error(`${name}: the bias has ${bias.length} values for ${g.outC} channels.`)
+    const [xr, wr, outr] = refsOf(x, filter, out)
+    const br = bias ? refsOf(bias)[0] : undefined
+    run((ws) => {
+      const xp = ws.input(xr!)
+      const wp = ws.input(wr!)
+      const bp = br ? ws.input(br) : 0
+      const yp = ws.output(outr!)
+      const scratch = ws.scratch(scratchFloats)
+      ws.ready()
+      call([xp, wp, bp, yp, scratch], DIRECT_ACTIVATIONS[activation])
+    })
+  }
+
   const requireWinograd = (name: string, g: ConvGeometry): void => {
     if (!winogradFits(g))
       throw new Error(`${name}: not a 3x3 stride-1 convolution over multiples of 4 channels.`)
@@ -386,38 +416,15 @@ export function createConvGradModule(
     },
     winogradConv2d(x, filter, g, out, epilogue = {}) {
       requireWinograd('winogradConv2d', g)
-      const { bias, activation = 'linear' } = epilogue
-      if (bias && bias.length !== g.outC)
-        throw new Error(`winogradConv2d: the bias has ${bias.length} values for ${g.outC} channels.`)
-      const [xr, wr, outr] = refsOf(x, filter, out)
-      const br = bias ? refsOf(bias)[0] : undefined
-      run((ws) => {
-        const xp = ws.input(xr!)
-        const wp = ws.input(wr!)
-        const bp = br ? ws.input(br) : 0
-        const yp = ws.output(outr!)
-        const scratch = ws.scratch(winogradScratch(g))
-        ws.ready()
-        kernels.winograd_conv2d(xp, wp, bp, yp, scratch, ...winogradArgs(g), DIRECT_ACTIVATIONS[activation])
-      })
+      epilogueConv('winogradConv2d', x, filter, g, out, epilogue, winogradScratch(g), (ptrs, act) =>
+        kernels.winograd_conv2d(...ptrs, ...winogradArgs(g), act)
+      )
     },
     directConv2d(x, filter, g, out, epilogue = {}) {
       if (!directFits(g)) throw new Error('directConv2d: only stride-1 convolutions with padding >= 0.')
-      const { bias, activation = 'linear' } = epilogue
-      if (bias && bias.length !== g.outC)
-        throw new Error(`directConv2d: the bias has ${bias.length} values for ${g.outC} channels.`)
-      const [xr, wr, outr] = refsOf(x, filter, out)
-      const br = bias ? refsOf(bias)[0] : undefined
-      run((ws) => {
-        const xp = ws.input(xr!)
-        const wp = ws.input(wr!)
-        const bp = br ? ws.input(br) : 0
-        const yp = ws.output(outr!)
-        const scratch = ws.scratch(directScratch(g))
-        ws.ready()
-        kernels.direct_conv2d(xp, wp, bp, yp, scratch, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft,
-          DIRECT_ACTIVATIONS[activation])
-      })
+      epilogueConv('directConv2d', x, filter, g, out, epilogue, directScratch(g), (ptrs, act) =>
+        kernels.direct_conv2d(...ptrs, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft, act)
+      )
     },
     winogradBackpropFilter(x, dy, g, out) {
       requireWinograd('winogradBackpropFilter', g)

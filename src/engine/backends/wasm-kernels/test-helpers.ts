@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
+import type { ConvGeometry } from './native-module'
 
 /** Deterministic uniform values in [-scale, scale) from a small LCG, for kernel tests. */
 export function randomArray(length: number, scale: number, seed: number): Float32Array {
@@ -45,4 +46,32 @@ export async function runKernelOn(
   const values = (await out.data()) as Float32Array
   tf.dispose([out, ...Object.values(tensors)])
   return values
+}
+
+/** Largest absolute difference relative to the largest value wanted (for sums that round differently). */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 0
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!))
+  return maxAbsDiff(got, want) / Math.max(scale, 1e-30)
+}
+
+/** The kernels' geometry of a stride-1 NHWC convolution of x [n, h, w, c] by a k x k x c x outC filter. */
+export function convGeometry(x: [number, number, number, number], k: number, outC: number, pad: unknown): ConvGeometry {
+  const [batch, inH, inW, inC] = x
+  const info = tf.backend_util.computeConv2DInfo(x, [k, k, inC, outC], 1, 1, pad as never)
+  return {
+    batch,
+    inH,
+    inW,
+    inC,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC,
+    filterH: k,
+    filterW: k,
+    strideH: 1,
+    strideW: 1,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left
+  }
 }

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
 import { createConvGradModule, winogradFits, type ConvGeometry } from './native-module'
-import { maxAbsDiff, randomArray, runKernelOn } from './test-helpers'
+import { convGeometry, maxAbsDiff, randomArray, relativeError, runKernelOn } from './test-helpers'
 
 // Winograd F(4x4, 3x3) rounds differently from a direct sum (its transforms scale by up to 8
 // and 1/24), so results are compared relative to the largest value: fp32 Winograd of this size
@@ -43,35 +43,8 @@ const CASES: Case[] = [
   { batch: 4, inH: 14, inW: 14, inC: 16, outC: 32, pad: 'same', why: "cnn3's second conv" }
 ]
 
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let scale = 0
-  for (const v of want) scale = Math.max(scale, Math.abs(v))
-  return maxAbsDiff(got, want) / Math.max(scale, 1e-30)
-}
-
 function geometryOf(c: Case): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
-    [c.batch, c.inH, c.inW, c.inC],
-    [3, 3, c.inC, c.outC],
-    1,
-    1,
-    c.pad as never
-  )
-  return {
-    batch: c.batch,
-    inH: c.inH,
-    inW: c.inW,
-    inC: c.inC,
-    outH: info.outHeight,
-    outW: info.outWidth,
-    outC: c.outC,
-    filterH: 3,
-    filterW: 3,
-    strideH: 1,
-    strideW: 1,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left
-  }
+  return convGeometry([c.batch, c.inH, c.inW, c.inC], 3, c.outC, c.pad)
 }
 
 describe('Winograd F(4x4, 3x3) convolution kernels', () => {
