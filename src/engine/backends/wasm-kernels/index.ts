@@ -86,7 +86,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const matMul = getKernel('BatchMatMul', 'wasm')
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))
-    configs.push(batchMatMulConfig(matMul, transpose))
+    configs.push(batchMatMulConfig(native, matMul, transpose))
   const add = getKernel('Add', 'wasm')
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
   const identity = getKernel('Identity', 'wasm')

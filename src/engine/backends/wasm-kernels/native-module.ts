@@ -34,7 +34,8 @@ export const KERNEL_EXPORTS = [
   'channel_sum',
   'tanh_f32',
   'activation_grad',
-  'bias_activation'
+  'bias_activation',
+  'matmul'
 ] as const
 
 /** Whether a convolution's geometry is one the Winograd kernels compute. */
@@ -155,6 +156,16 @@ export interface ConvGradModule {
    * out may be x itself.
    */
   biasActivation(x: Float32Array, channels: number, out: Float32Array, epilogue: { bias?: Float32Array; activation: DirectActivation }): void
+  /**
+   * out [m, n] = op(a) op(b) for one pair of matrices (native/gemm.c): a is [m, k], or [k, m]
+   * when transposeA; b is [k, n], or [n, k] when transposeB.
+   */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    dims: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean }
+  ): void
   /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
   activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: DirectActivation): void
 }
@@ -493,6 +504,19 @@ export function createConvGradModule(
         const op = ws.output(outr!)
         ws.ready()
         kernels.bias_activation(xp, bp, op, x.length / channels, channels, DIRECT_ACTIVATIONS[activation])
+      })
+    },
+    matmul(a, b, out, { m, n, k, transposeA, transposeB }) {
+      if (a.length !== m * k || b.length !== k * n || out.length !== m * n)
+        throw new Error(`matmul: operands of ${a.length} and ${b.length} values into ${out.length} are not ${m} x ${k} by ${k} x ${n}.`)
+      const [ar, br, outr] = refsOf(a, b, out)
+      run((ws) => {
+        const ap = ws.input(ar!)
+        const bp = ws.input(br!)
+        const op = ws.output(outr!)
+        const scratch = ws.scratch(k * Math.ceil(n / 8) * 8)
+        ws.ready()
+        kernels.matmul(ap, bp, op, scratch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0)
       })
     },
     activationGrad(dy, y, out, activation) {

@@ -109,7 +109,11 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
     [[128, 120], [784, 120], false, true],
     [[7, 5], [3, 7], true, true],
     [[2, 6, 5], [2, 6, 4], true, false],
-    [[33, 17], [17, 9], false, false]
+    [[33, 17], [17, 9], false, false],
+    // native/gemm.c's edges: k = 1 and 11 columns (a 3-lane tail), 2 rows of 6 columns, 3-D batch of 1
+    [[1, 6, 1], [1, 1, 11], false, false],
+    [[2, 10], [6, 10], false, true],
+    [[1, 9, 13], [1, 9, 7], true, false]
   ]
   for (const [i, [aShape, bShape, transposeA, transposeB]] of MATMUL_CASES.entries()) {
     it(`BatchMatMul matches cpu: ${JSON.stringify(aShape)} x ${JSON.stringify(bShape)}, transposeA ${transposeA}, transposeB ${transposeB}`, async () => {

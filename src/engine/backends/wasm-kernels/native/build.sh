@@ -1,6 +1,6 @@
 #!/bin/sh
-# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, pool-grad.c, bias.c and activation.c
-# (with the header activation.h), its embedded copy
+# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, gemm.c, pool-grad.c, bias.c and activation.c
+# (with the headers activation.h and tile.h), its embedded copy
 # conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
 # Needs clang, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang lld llvm). `npm run build:wasm`.
 # All three outputs are committed (marked generated in .gitattributes), so only kernel authors
@@ -11,8 +11,8 @@ for tool in clang wasm-ld llvm-objdump; do
   command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang lld llvm)" >&2; exit 1; }
 done
 FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
-SOURCES='conv-grad.c winograd.c direct.c pool-grad.c bias.c activation.c'
-HEADERS='activation.h'
+SOURCES='conv-grad.c winograd.c direct.c gemm.c pool-grad.c bias.c activation.c'
+HEADERS='activation.h tile.h'
 # shellcheck disable=SC2086
 clang $FLAGS -o conv-grad.wasm $SOURCES
 # The module runs inside tfjs's heap, where a C stack or static data would overwrite tensors.

@@ -10,6 +10,7 @@
 // Same memory rules as conv-grad.c: no C stack, no static data, writes only output and scratch.
 #include <wasm_simd128.h>
 #include "activation.h"
+#include "tile.h"
 
 typedef float f32;
 
@@ -22,18 +23,6 @@ static inline int round4(int v) { return (v + 3) & ~3; }
 static inline int min_i(int a, int b) { return a < b ? a : b; }
 
 
-// Stores the first n lanes of v (all four when n >= 4): a channel count that is not a multiple
-// of 4 ends in a partial vector, which must not spill into the next pixel.
-AI void store_lanes(f32 *p, v128_t v, int n) {
-  if (n >= 4) {
-    wasm_v128_store(p, v);
-  } else if (n >= 2) {
-    wasm_v128_store64_lane(p, v, 0);
-    if (n == 3) wasm_v128_store32_lane(p + 2, v, 2);
-  } else if (n == 1) {
-    wasm_v128_store32_lane(p, v, 0);
-  }
-}
 
 // 4 output pixels (a_pix floats apart in the padded input) x NV vectors of output channels:
 // the sum over kh filter rows (a_row floats apart) of kwci taps each, plus bias, activated.
