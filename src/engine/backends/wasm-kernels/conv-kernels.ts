@@ -8,7 +8,13 @@ import type {
   NamedAttrMap,
   TensorInfo
 } from '@tensorflow/tfjs-core'
-import { directFits, winogradFits, type ConvGeometry, type ConvGradModule } from './native-module'
+import {
+  directFits,
+  winogradFits,
+  type ConvGeometry,
+  type ConvGradModule,
+  type KernelActivation
+} from './native-module'
 import { heapOf as heap, replacing, type DisposingBackend, type WasmBackendLike } from './heap'
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
@@ -131,15 +137,15 @@ export function directWins(g: ConvGeometry): boolean {
   return directFits(g) && !winogradFits(g) && g.inC * g.filterW <= 40
 }
 
-/** The geometry and route of a Conv2D or FusedConv2D call that one of our kernels runs; else null. */
-export function ownConv(
+/** The Conv2DInfo of a forward convolution of float32 tensors; null for other inputs. */
+export function forwardConvInfo(
   x: TensorInfo | undefined,
   filter: TensorInfo | undefined,
   attrs: Conv2DAttrs
-): { g: ConvGeometry; route: ConvRoute } | null {
+): backend_util.Conv2DInfo | null {
   if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32') return null
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs
-  const info = backend_util.computeConv2DInfo(
+  return backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
     strides,
@@ -149,6 +155,15 @@ export function ownConv(
     false,
     backend_util.convertConv2DDataFormat(dataFormat)
   )
+}
+
+/** Whether a layer's bias (or none) is one float32 value per output channel. */
+export function biasFits(bias: TensorInfo | undefined, channels: number): boolean {
+  return !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === channels)
+}
+
+/** The geometry and route of a forward convolution that one of our kernels runs; else null. */
+function ownConv(info: backend_util.Conv2DInfo): { g: ConvGeometry; route: ConvRoute } | null {
   if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1)
     return null
   const g = geometry(info)
@@ -157,59 +172,64 @@ export function ownConv(
 }
 
 /**
+ * act(conv(x, filter) + bias) into a new output by Winograd or the direct kernel, the bias
+ * (optional) and activation applied as each tile is written; null where neither takes the
+ * convolution (info null, another route, or a bias that is not one value per output channel).
+ */
+export function ownConvLayer(
+  native: (backend: unknown) => ConvGradModule,
+  backend: unknown,
+  inputs: { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo },
+  info: backend_util.Conv2DInfo | null,
+  activation: KernelActivation
+): TensorInfo | null {
+  const own = info ? ownConv(info) : null
+  if (!own || !biasFits(inputs.bias, own.g.outC)) return null
+  const { g, route } = own
+  const wasm = backend as unknown as WasmBackendLike
+  const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
+  const [x, filter, y] = [heap(wasm, inputs.x), heap(wasm, inputs.filter), heap(wasm, out)]
+  const epilogue = { bias: inputs.bias ? heap(wasm, inputs.bias) : undefined, activation }
+  if (route === 'winograd') native(backend).winogradConv2d(x, filter, g, y, epilogue)
+  else native(backend).directConv2d(x, filter, g, y, epilogue)
+  return out
+}
+
+/**
  * Conv2D for the wasm backend: 3x3 stride-1 convolutions over multiples of 4 channels run as
- * Winograd F(4x4, 3x3) (a quarter of the multiply-adds); every other geometry goes to tfjs's
- * own kernel (XNNPACK), `original`.
+ * Winograd F(4x4, 3x3) (a quarter of the multiply-adds), small-channel stride-1 ones by the
+ * direct kernel (directWins); every other geometry goes to tfjs's own kernel (XNNPACK),
+ * `original`.
  */
 export function conv2dConfig(
   native: (backend: unknown) => ConvGradModule,
   original: KernelConfig
 ): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
-    const { inputs, backend, attrs } = args
-    const own = ownConv(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
-    if (!own) return original.kernelFunc(args)
-    const { g, route } = own
-    const wasm = backend as unknown as WasmBackendLike
-    const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
-    const [x, filter, y] = [heap(wasm, inputs.x), heap(wasm, inputs.filter), heap(wasm, out)]
-    if (route === 'winograd') native(backend).winogradConv2d(x, filter, g, y)
-    else native(backend).directConv2d(x, filter, g, y)
-    return out
+    const { x, filter } = args.inputs
+    const info = forwardConvInfo(x, filter, args.attrs as unknown as Conv2DAttrs)
+    return ownConvLayer(native, args.backend, { x, filter }, info, 'linear') ?? original.kernelFunc(args)
   }
   return replacing(original, kernelFunc)
 }
 
 /**
  * FusedConv2D (conv + bias + activation: inference, and training with a linear activation) for
- * the wasm backend: Winograd with the bias and ReLU applied as each output tile is written, for
- * the geometries Conv2D takes, a bias of one value per output channel and a linear or relu
- * activation; everything else goes to tfjs's own kernel.
+ * the wasm backend: the routes Conv2D takes with the bias and a relu or linear activation
+ * applied as each output tile is written; other activations, prelu weights and geometries go
+ * to tfjs's own kernel.
  */
 export function fusedConv2dConfig(
   native: (backend: unknown) => ConvGradModule,
   original: KernelConfig
 ): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
-    const { inputs, backend, attrs } = args
-    const { bias, preluActivationWeights } = inputs
+    const { inputs, attrs } = args
     const { activation } = attrs as unknown as { activation?: string }
-    const own =
-      (activation === 'relu' || activation === 'linear') && !preluActivationWeights
-        ? ownConv(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
-        : null
-    const biasFits =
-      !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === own?.g.outC)
-    if (!own || !biasFits) return original.kernelFunc(args)
-    const { g, route } = own
-    const wasm = backend as unknown as WasmBackendLike
-    const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
-    const [x, filter, y] = [heap(wasm, inputs.x), heap(wasm, inputs.filter), heap(wasm, out)]
-    const b = bias ? heap(wasm, bias) : undefined
-    const epilogue = { bias: b, activation: activation === 'relu' ? ('relu' as const) : ('linear' as const) }
-    if (route === 'winograd') native(backend).winogradConv2d(x, filter, g, y, epilogue)
-    else native(backend).directConv2d(x, filter, g, y, epilogue)
-    return out
+    if ((activation !== 'relu' && activation !== 'linear') || inputs.preluActivationWeights)
+      return original.kernelFunc(args)
+    const info = forwardConvInfo(inputs.x, inputs.filter, attrs as unknown as Conv2DAttrs)
+    return ownConvLayer(native, args.backend, inputs, info, activation) ?? original.kernelFunc(args)
   }
   return replacing(original, kernelFunc)
 }

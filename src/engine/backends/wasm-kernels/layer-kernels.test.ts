@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core'
 import { registerWasmKernels } from './index'
 import { directWins, isDense } from './conv-kernels'
-import { createConvGradModule, directFits, winogradFits, type ConvGeometry, type DirectActivation } from './native-module'
+import { createConvGradModule, directFits, winogradFits, type ConvGeometry, type KernelActivation } from './native-module'
 import { ACTIVATION_GRAD } from './layer-kernels'
 import { convBiasActivation, fusedLayerAvailable } from '../../fused-layer'
 import { convGeometry, randomArray, relativeError } from './test-helpers'
@@ -40,14 +40,14 @@ const CASES: Case[] = [
   { batch: 2, inH: 8, inW: 7, inC: 16, outC: 10, k: 5, pad: 'valid', route: 'xnnpack', why: '16 x 5 taps a row: XNNPACK, then the activation' }
 ]
 
-const ACTIVATIONS: DirectActivation[] = ['linear', 'relu', 'tanh']
+const ACTIVATIONS: KernelActivation[] = ['linear', 'relu', 'tanh']
 
 function geometryOf(c: Case): ConvGeometry {
   return convGeometry([c.batch, c.inH, c.inW, c.inC], c.k, c.outC, c.pad)
 }
 
 /** The layer by tfjs's own ops: conv2d, add, activation. */
-function reference(x: Tensor4D, w: Tensor4D, b: Tensor1D | null, pad: Pad, activation: DirectActivation): Tensor4D {
+function reference(x: Tensor4D, w: Tensor4D, b: Tensor1D | null, pad: Pad, activation: KernelActivation): Tensor4D {
   let y = tf.conv2d(x, w, 1, pad as never)
   if (b) y = tf.add(y, b)
   return activation === 'relu' ? tf.relu(y) : activation === 'tanh' ? tf.tanh(y) : y
@@ -61,7 +61,7 @@ interface LayerRun {
 }
 
 /** Output and gradients (of sum(y * dy)) of one layer on the active backend. */
-async function runLayer(c: Case, activation: DirectActivation, withBias: boolean, fused: boolean, seed: number): Promise<LayerRun> {
+async function runLayer(c: Case, activation: KernelActivation, withBias: boolean, fused: boolean, seed: number): Promise<LayerRun> {
   const g = geometryOf(c)
   const x = tf.tensor4d(randomArray(c.batch * c.inH * c.inW * c.inC, 1, seed), [c.batch, c.inH, c.inW, c.inC])
   const w = tf.tensor4d(randomArray(c.k * c.k * c.inC * c.outC, 0.4, seed + 1), [c.k, c.k, c.inC, c.outC])
@@ -151,7 +151,7 @@ describe('fused conv layer (conv + bias + activation) on the wasm backend', () =
   it('ActivationGrad: relu passes dy where y > 0 (0 at y = 0), tanh scales it by 1 - y^2, linear copies it', () => {
     const y = tf.tensor1d([-1, 0, 0.5, 2, -0.25, 0.75, 1, 0.1, -3])
     const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9])
-    const run = (activation: DirectActivation): number[] =>
+    const run = (activation: KernelActivation): number[] =>
       Array.from((tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { activation } as never) as Tensor).dataSync())
     expect(run('relu')).toEqual([0, 0, 3, 4, 0, 6, 7, 8, 0])
     const tanh = run('tanh')

@@ -1,7 +1,7 @@
-import { backend_util, getKernel } from '@tensorflow/tfjs-core'
+import { getKernel } from '@tensorflow/tfjs-core'
 import type { Conv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
-import type { ConvGradModule, DirectActivation } from './native-module'
-import { asShape, batchMatMul, isDense, ownConv } from './conv-kernels'
+import type { ConvGradModule, KernelActivation } from './native-module'
+import { asShape, batchMatMul, biasFits, forwardConvInfo, isDense, ownConvLayer } from './conv-kernels'
 import { heapOf as heap, replacing, type WasmBackendLike } from './heap'
 
 type Native = (backend: unknown) => ConvGradModule
@@ -11,10 +11,10 @@ export const CONV_BIAS_ACTIVATION = 'CnnwbConvBiasActivation'
 export const ACTIVATION_GRAD = 'CnnwbActivationGrad'
 
 /** Activations the fused layer applies in its epilogue. */
-export const LAYER_ACTIVATIONS: readonly DirectActivation[] = ['linear', 'relu', 'tanh']
+export const LAYER_ACTIVATIONS: readonly KernelActivation[] = ['linear', 'relu', 'tanh']
 
 /** Attributes of CONV_BIAS_ACTIVATION: a Conv2D's, plus the activation. */
-export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: DirectActivation }
+export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: KernelActivation }
 
 interface RefCountingBackend {
   incRef(dataId: object): void
@@ -55,33 +55,12 @@ export function convBiasActivationConfig(native: Native): KernelConfig {
     if (!LAYER_ACTIVATIONS.includes(activation))
       throw new Error(`${CONV_BIAS_ACTIVATION}: unknown activation ${String(activation)}.`)
     const wasm = backend as unknown as WasmBackendLike
-    const own = ownConv(x, filter, attrs)
-    const biasFits = !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === own?.g.outC)
-    if (own && biasFits) {
-      const { g, route } = own
-      const out = wasm.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32')
-      const epilogue = { bias: bias ? heap(wasm, bias) : undefined, activation }
-      const [xs, ws, ys] = [heap(wasm, x), heap(wasm, filter), heap(wasm, out)]
-      if (route === 'winograd') native(backend).winogradConv2d(xs, ws, g, ys, epilogue)
-      else native(backend).directConv2d(xs, ws, g, ys, epilogue)
-      return out
-    }
-    if (x && filter && x.dtype === 'float32' && filter.dtype === 'float32') {
-      const info = backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        attrs.strides,
-        attrs.dilations,
-        attrs.pad,
-        attrs.dimRoundingMode,
-        false,
-        backend_util.convertConv2DDataFormat(attrs.dataFormat)
-      )
+    const info = forwardConvInfo(x, filter, attrs)
+    const own = ownConvLayer(native, backend, inputs, info, activation)
+    if (own) return own
+    if (info && isDense(info) && biasFits(bias, info.outChannels)) {
       const k = info.filterHeight * info.filterWidth * info.inChannels
-      const product =
-        isDense(info) && (!bias || bias.shape.reduce((a, b) => a * b, 1) === info.outChannels)
-          ? batchMatMul(backend, asShape(x, [1, info.batchSize, k]), asShape(filter, [1, k, info.outChannels]), false, false)
-          : null
+      const product = batchMatMul(backend, asShape(x!, [1, info.batchSize, k]), asShape(filter!, [1, k, info.outChannels]), false, false)
       if (product) {
         // The product is this kernel's own fresh tensor, so the epilogue may overwrite it.
         const values = heap(wasm, product)
@@ -107,7 +86,7 @@ export function convBiasActivationConfig(native: Native): KernelConfig {
 export function activationGradConfig(native: Native): KernelConfig {
   const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
     const { dy, y } = args.inputs
-    const { activation } = args.attrs as unknown as { activation: DirectActivation }
+    const { activation } = args.attrs as unknown as { activation: KernelActivation }
     if (!LAYER_ACTIVATIONS.includes(activation))
       throw new Error(`${ACTIVATION_GRAD}: unknown activation ${String(activation)}.`)
     if (!dy || !y || dy.shape.join() !== y.shape.join())

@@ -59,8 +59,8 @@ function winogradScratch(g: ConvGeometry): number {
 }
 
 /** Activations the direct convolution applies as it writes its output (native/direct.c). */
-export type DirectActivation = 'linear' | 'relu' | 'tanh'
-const DIRECT_ACTIVATIONS: Record<DirectActivation, number> = { linear: 0, relu: 1, tanh: 2 }
+export type KernelActivation = 'linear' | 'relu' | 'tanh'
+const ACTIVATION_CODES: Record<KernelActivation, number> = { linear: 0, relu: 1, tanh: 2 }
 
 /** Floats of scratch direct_conv2d takes: padded input, packed filter, padded bias, one tile. */
 function directScratch(g: ConvGeometry): number {
@@ -125,7 +125,7 @@ export interface ConvGradModule {
     filter: Float32Array,
     g: ConvGeometry,
     out: Float32Array,
-    epilogue?: { bias?: Float32Array; activation?: DirectActivation }
+    epilogue?: { bias?: Float32Array; activation?: KernelActivation }
   ): void
   /**
    * Forward stride-1 convolution as an implicit matrix product over a zero-padded copy of the
@@ -137,7 +137,7 @@ export interface ConvGradModule {
     filter: Float32Array,
     g: ConvGeometry,
     out: Float32Array,
-    epilogue?: { bias?: Float32Array; activation?: DirectActivation }
+    epilogue?: { bias?: Float32Array; activation?: KernelActivation }
   ): void
   /** Filter gradient (HWIO) of a 3x3 stride-1 convolution by Winograd F(4x4, 3x3). */
   winogradBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
@@ -155,7 +155,7 @@ export interface ConvGradModule {
    * out = activation(x + bias), x viewed as [rows, channels] (bias: channels values, or none);
    * out may be x itself.
    */
-  biasActivation(x: Float32Array, channels: number, out: Float32Array, epilogue: { bias?: Float32Array; activation: DirectActivation }): void
+  biasActivation(x: Float32Array, channels: number, out: Float32Array, epilogue: { bias?: Float32Array; activation: KernelActivation }): void
   /**
    * out [m, n] = op(a) op(b) for one pair of matrices (native/gemm.c): a is [m, k], or [k, m]
    * when transposeA; b is [k, n], or [n, k] when transposeB.
@@ -167,7 +167,7 @@ export interface ConvGradModule {
     dims: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean }
   ): void
   /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
-  activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: DirectActivation): void
+  activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: KernelActivation): void
 }
 
 /** The kernel binary: a file path when given (for kernel authors), else the embedded copy. */
@@ -370,7 +370,7 @@ export function createConvGradModule(
     filter: Float32Array,
     g: ConvGeometry,
     out: Float32Array,
-    epilogue: { bias?: Float32Array; activation?: DirectActivation },
+    epilogue: { bias?: Float32Array; activation?: KernelActivation },
     scratchFloats: number,
     call: (pointers: [number, number, number, number, number], activation: number) => void
   ): void => {
@@ -386,7 +386,7 @@ export function createConvGradModule(
       const yp = ws.output(outr!)
       const scratch = ws.scratch(scratchFloats)
       ws.ready()
-      call([xp, wp, bp, yp, scratch], DIRECT_ACTIVATIONS[activation])
+      call([xp, wp, bp, yp, scratch], ACTIVATION_CODES[activation])
     })
   }
 
@@ -503,7 +503,7 @@ export function createConvGradModule(
         const bp = br ? ws.input(br) : 0
         const op = ws.output(outr!)
         ws.ready()
-        kernels.bias_activation(xp, bp, op, x.length / channels, channels, DIRECT_ACTIVATIONS[activation])
+        kernels.bias_activation(xp, bp, op, x.length / channels, channels, ACTIVATION_CODES[activation])
       })
     },
     matmul(a, b, out, { m, n, k, transposeA, transposeB }) {
@@ -527,7 +527,7 @@ export function createConvGradModule(
         const yp = ws.input(yr!)
         const op = ws.output(outr!)
         ws.ready()
-        kernels.activation_grad(dyp, yp, op, n, DIRECT_ACTIVATIONS[activation])
+        kernels.activation_grad(dyp, yp, op, n, ACTIVATION_CODES[activation])
       })
     }
   }
