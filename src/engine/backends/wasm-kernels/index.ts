@@ -10,7 +10,7 @@ import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
-import { gatherConfig } from './gather-kernel'
+import { gatherConfig, sliceConfig } from './copy-kernels'
 import {
   ACTIVATION_GRAD,
   CONV_BIAS_ACTIVATION,
@@ -38,6 +38,7 @@ export const WASM_KERNEL_NAMES = [
   'Tanh',
   'Identity',
   'GatherV2',
+  'Slice',
   CONV_BIAS_ACTIVATION,
   ACTIVATION_GRAD
 ] as const
@@ -93,6 +94,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   if (identity && !ownConfigs.has(identity)) configs.push(identityConfig(identity))
   const gather = getKernel('GatherV2', 'wasm')
   if (gather && !ownConfigs.has(gather)) configs.push(gatherConfig(gather))
+  const slice = getKernel('Slice', 'wasm')
+  if (slice && !ownConfigs.has(slice)) configs.push(sliceConfig(slice))
   const sum = getKernel('Sum', 'wasm')
   if (sum && !ownConfigs.has(sum)) configs.push(sumConfig(native, sum))
   for (const config of configs) {

@@ -1,4 +1,4 @@
-import { util } from '@tensorflow/tfjs-core'
+import { slice_util, util } from '@tensorflow/tfjs-core'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import { replacing } from './heap'
 
@@ -41,6 +41,43 @@ export function gatherConfig(original: KernelConfig): KernelConfig {
     const from = backend.typedArrayFromHeap(x)
     const to = backend.typedArrayFromHeap(out)
     for (let i = 0; i < ids.length; i++) to.set(from.subarray(ids[i]! * rowSize, (ids[i]! + 1) * rowSize), i * rowSize)
+    return out
+  }
+  return replacing(original, kernelFunc)
+}
+
+/**
+ * Slice for the wasm backend, copying only the slice: tfjs's wasm kernel reads the whole input
+ * out of the heap first (readSync copies it), so taking a 256-image batch of the 10,000 test
+ * images copied all 31 MB for each batch. The slice is copied as runs of its innermost partial
+ * dimension (with the full dimensions after it). Strings go to tfjs's kernel.
+ */
+export function sliceConfig(original: KernelConfig): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { x } = args.inputs
+    if (!x || x.dtype === 'string' || x.shape.length === 0) return original.kernelFunc(args) as TensorInfo
+    const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] }
+    const [start, extent] = slice_util.parseSliceParams(x as never, begin, size)
+    slice_util.assertParamsValid(x as never, start, extent)
+    const backend = args.backend as unknown as TypedHeapBackend
+    const out = backend.makeOutput(extent, x.dtype)
+    if (util.sizeFromShape(extent) === 0) return out
+    const rank = x.shape.length
+    const strides = [...util.computeStrides(x.shape), 1]
+    // Dimensions from `inner` on form one contiguous run in the input.
+    let inner = rank - 1
+    while (inner > 0 && extent[inner] === x.shape[inner]) inner--
+    const run = extent[inner]! * strides[inner]!
+    const from = backend.typedArrayFromHeap(x)
+    const to = backend.typedArrayFromHeap(out)
+    const outer = util.sizeFromShape(extent.slice(0, inner))
+    const index = new Array<number>(inner).fill(0)
+    for (let r = 0; r < outer; r++) {
+      let offset = start[inner]! * strides[inner]!
+      for (let d = 0; d < inner; d++) offset += (start[d]! + index[d]!) * strides[d]!
+      to.set(from.subarray(offset, offset + run), r * run)
+      for (let d = inner - 1; d >= 0 && ++index[d]! === extent[d]; d--) index[d] = 0
+    }
     return out
   }
   return replacing(original, kernelFunc)

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
@@ -40,5 +40,43 @@ describe('GatherV2 on wasm (whole rows copied by index)', () => {
     const x = tf.tensor2d([1, 2, 3, 4], [2, 2])
     expect(() => tf.gather(x, tf.tensor1d([2], 'int32'))).toThrow(/index value 2 is not in \[0, 1\]/)
     expect(() => tf.gather(x, tf.tensor1d([-1], 'int32'))).toThrow(/index value -1/)
+  })
+})
+
+describe('Slice on wasm (only the slice copied)', () => {
+  beforeAll(async () => {
+    registerWasmKernels()
+    await tf.setBackend('wasm')
+  })
+
+  const values = randomArray(5 * 4 * 3 * 2, 1, 11)
+  const x4 = (): tf.Tensor4D => tf.tensor4d(values, [5, 4, 3, 2])
+  const cases: Array<[string, () => tf.Tensor]> = [
+    ['a batch of images (axis 0, one run)', () => tf.slice(x4(), [1, 0, 0, 0], [3, -1, -1, -1])],
+    ['rows and columns of every image (strided runs)', () => tf.slice(x4(), [0, 1, 1, 0], [5, 2, 2, -1])],
+    ['one channel (runs of one value)', () => tf.slice(x4(), [2, 0, 0, 1], [2, 4, 3, 1])],
+    ['the whole tensor', () => tf.slice(x4(), [0, 0, 0, 0], [-1, -1, -1, -1])],
+    ['a 1-D int32 range', () => tf.slice(tf.tensor1d([9, 8, 7, 6, 5], 'int32'), [1], [3])],
+    ['bool', () => tf.slice(tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2], 'bool'), [1, 1], [2, 1])],
+    ['an empty slice', () => tf.slice(x4(), [5, 0, 0, 0], [0, -1, -1, -1])]
+  ]
+  for (const [label, make] of cases) {
+    it(`matches cpu: ${label}`, async () => {
+      const want = await gatherOn('cpu', make)
+      const got = await gatherOn('wasm', make)
+      expect(got.shape).toEqual(want.shape)
+      expect(got.values).toEqual(want.values)
+    })
+  }
+
+  it('copies the slice without reading the input out of the heap, and checks its bounds', () => {
+    const x = x4()
+    const backend = tf.backend() as unknown as { readSync: (id: object) => unknown }
+    const readSync = vi.spyOn(backend, 'readSync')
+    const part = tf.slice(x, [1, 0, 0, 0], [1, -1, -1, -1])
+    expect(readSync).not.toHaveBeenCalled()
+    readSync.mockRestore()
+    expect(Array.from(part.dataSync())).toEqual(Array.from(values.subarray(24, 48)))
+    expect(() => tf.slice(x, [4, 0, 0, 0], [2, -1, -1, -1])).toThrow(/would overflow input.shape\[0\] \(5\)/)
   })
 })
