@@ -148,6 +148,33 @@ describe('fused conv layer (conv + bias + activation) on the wasm backend', () =
     expect(() => createConvGradModule().directConv2d(x, w, g, got, { bias: new Float32Array(2) })).toThrow(/2 values for 13/)
   })
 
+  it('the direct filter gradient matches the generic kernel on every tile shape (private memory)', () => {
+    // [batch, inH, inW, inC], k, outC, padding: 8-channel tiles with a 2-lane tail and 25 taps
+    // (6 tiles of 4 + 1), 16 channels (4-vector tiles), 20 (4 vectors + 1), 13 (16 lanes, 3
+    // unused), 3 (8-tap tiles), one-sided padding, 6 input channels.
+    const geometries: Array<[number[], number, number, Pad]> = [
+      [[3, 28, 28, 1], 5, 6, [[0, 0], [2, 2], [2, 2], [0, 0]]],
+      [[2, 9, 8, 1], 3, 16, 'same'],
+      [[2, 7, 9, 2], 3, 20, 'same'],
+      [[1, 6, 5, 1], 3, 13, 'valid'],
+      [[2, 6, 5, 2], 3, 3, [[0, 0], [0, 2], [1, 0], [0, 0]]],
+      [[2, 14, 14, 6], 5, 16, 'valid']
+    ]
+    const module = createConvGradModule()
+    geometries.forEach(([shape, k, outC, pad], i) => {
+      const g = convGeometry(shape as [number, number, number, number], k, outC, pad)
+      const x = randomArray(shape.reduce((a, b) => a * b, 1), 1, 20 + i)
+      const dy = randomArray(g.batch * g.outH * g.outW * outC, 1, 40 + i)
+      const want = new Float32Array(k * k * g.inC * outC)
+      const got = new Float32Array(want.length)
+      module.backpropFilter(x, dy, g, want)
+      module.directBackpropFilter(x, dy, g, got)
+      expect(relativeError(got, want), JSON.stringify(shape)).toBeLessThan(RELATIVE_TOLERANCE)
+    })
+    const base = geometryOf(CASES[0]!)
+    expect(() => module.directBackpropFilter(new Float32Array(1), new Float32Array(1), { ...base, strideH: 2 }, new Float32Array(1))).toThrow(/stride-1/)
+  })
+
   it('ActivationGrad: relu passes dy where y > 0 (0 at y = 0), tanh scales it by 1 - y^2, linear copies it', () => {
     const y = tf.tensor1d([-1, 0, 0.5, 2, -0.25, 0.75, 1, 0.1, -3])
     const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9])

@@ -28,6 +28,7 @@ export const KERNEL_EXPORTS = [
   'winograd_conv2d',
   'winograd_conv2d_backprop_filter',
   'direct_conv2d',
+  'direct_conv2d_backprop_filter',
   'max_pool_grad',
   'avg_pool_grad',
   'bias_add',
@@ -62,13 +63,19 @@ function winogradScratch(g: ConvGeometry): number {
 export type KernelActivation = 'linear' | 'relu' | 'tanh'
 const ACTIVATION_CODES: Record<KernelActivation, number> = { linear: 0, relu: 1, tanh: 2 }
 
-/** Floats of scratch direct_conv2d takes: padded input, packed filter, padded bias, one tile. */
-function directScratch(g: ConvGeometry): number {
-  const round4 = (v: number): number => Math.ceil(v / 4) * 4
+const round4 = (v: number): number => Math.ceil(v / 4) * 4
+
+/** Floats of the zero-padded input copy the direct kernels make (native/direct.c, direct_geom). */
+function directPadded(g: ConvGeometry): number {
   const hp = g.outH + g.filterH - 1
   const wp = round4(g.outW) + g.filterW - 1
+  return round4(g.batch * hp * wp * g.inC + 4)
+}
+
+/** Floats of scratch direct_conv2d takes: padded input, packed filter, padded bias, one tile. */
+function directScratch(g: ConvGeometry): number {
   const co4 = round4(g.outC)
-  return round4(g.batch * hp * wp * g.inC + 4) + g.filterH * g.filterW * g.inC * co4 + co4 + 32
+  return directPadded(g) + g.filterH * g.filterW * g.inC * co4 + co4 + 32
 }
 
 /** Whether a convolution's geometry is one the direct kernel computes (stride 1, dilation 1). */
@@ -108,6 +115,11 @@ export interface ConvGradModule {
   readonly zeroCopy: boolean
   /** Filter gradient (HWIO) of a convolution from its input `x` and output gradient `dy`. */
   backpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /**
+   * The same for a convolution the direct kernel computes (directFits), over its zero-padded
+   * input copy: up to 6 taps x 8 output channels a register tile (native/direct.c).
+   */
+  directBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Input gradient (NHWC) of a convolution from `dy` and the HWIO `filter`. */
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
@@ -406,6 +418,18 @@ export function createConvGradModule(
         const accp = ws.scratch(g.filterH * g.filterW * g.inC * Math.ceil(g.outC / 4) * 4)
         ws.ready()
         kernels.conv2d_backprop_filter(xp, dyp, dwp, accp, ...geometryArgs(g))
+      })
+    },
+    directBackpropFilter(x, dy, g, out) {
+      if (!directFits(g)) throw new Error('directBackpropFilter: only stride-1 convolutions with padding >= 0.')
+      const [xr, dyr, outr] = refsOf(x, dy, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const dyp = ws.input(dyr!)
+        const dwp = ws.output(outr!)
+        const scratch = ws.scratch(directPadded(g) + g.filterH * g.filterW * g.inC * round4(g.outC))
+        ws.ready()
+        kernels.direct_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft)
       })
     },
     backpropInput(dy, filter, g, out) {

@@ -1,6 +1,6 @@
-// Direct stride-1 convolution (NHWC input, HWIO filter) as an implicit matrix product, for the
-// small-channel layers Winograd does not take (LeNet-5's 5x5 convolutions over 1 and 6
-// channels, first layers over 1 or 3 channels). The input is first copied into a zero-padded
+// Direct stride-1 convolution (NHWC input, HWIO filter) as an implicit matrix product, and its
+// filter gradient, for the small-channel layers Winograd does not take (LeNet-5's 5x5
+// convolutions over 1 and 6 channels, first layers over 1 or 3 channels). The input is first copied into a zero-padded
 // buffer whose rows are wide enough for whole 4-pixel tiles, so the inner loop has no border
 // tests: for one output row and one filter row r, the window of output pixel ow is the
 // contiguous run of kw * ci floats starting at pixel ow of padded input row oh + r. Each tile
@@ -139,4 +139,86 @@ __attribute__((export_name("direct_conv2d"))) void direct_conv2d(
       }
     }
   }
+}
+
+// NK taps (t0 .. t0 + NK - 1 in [kh][kw * ci] order, which may span filter rows) x NV vectors
+// of output channels: adds sum_{oh, ow} xpad[oh + r][ow * ci + k] * dy[oh][ow][o] for one image
+// into acc (one row of ldacc floats a tap). Each tap's accumulators are independent chains, so
+// the adds overlap, and dy's channel vectors are loaded once per pixel for all NK taps. At most
+// 8 accumulators: V8 spilled larger tiles (10 or 12: 1.3 to 2x slower).
+#define GRAD_TILE(NK, NV)                                                                      \
+  AI void grad_tile_##NK##_##NV(const f32 *img, int t0, int kwci, int a_pix, int a_row,        \
+                                int out_h, int out_w, const f32 *dy, int ldy, f32 *acc,        \
+                                int ldacc) {                                                   \
+    v128_t s[NK][NV];                                                                          \
+    const f32 *ap[NK];                                                                         \
+    UNROLL                                                                                     \
+    for (int i = 0; i < NK; i++) {                                                             \
+      ap[i] = img + ((t0 + i) / kwci) * a_row + (t0 + i) % kwci;                               \
+      UNROLL                                                                                   \
+      for (int j = 0; j < NV; j++) s[i][j] = wasm_v128_load(acc + (t0 + i) * ldacc + 4 * j);   \
+    }                                                                                          \
+    for (int oh = 0; oh < out_h; oh++) {                                                       \
+      const f32 *dr = dy + oh * out_w * ldy;                                                   \
+      const int row = oh * a_row;                                                              \
+      for (int ow = 0; ow < out_w; ow++) {                                                     \
+        v128_t dv[NV];                                                                         \
+        UNROLL                                                                                 \
+        for (int j = 0; j < NV; j++) dv[j] = wasm_v128_load(dr + ow * ldy + 4 * j);            \
+        UNROLL                                                                                 \
+        for (int i = 0; i < NK; i++) {                                                         \
+          const v128_t av = wasm_v128_load32_splat(ap[i] + row + ow * a_pix);                  \
+          UNROLL                                                                               \
+          for (int j = 0; j < NV; j++) s[i][j] = ADD(s[i][j], MUL(av, dv[j]));                 \
+        }                                                                                      \
+      }                                                                                        \
+    }                                                                                          \
+    UNROLL                                                                                     \
+    for (int i = 0; i < NK; i++)                                                               \
+      UNROLL                                                                                   \
+      for (int j = 0; j < NV; j++) wasm_v128_store(acc + (t0 + i) * ldacc + 4 * j, s[i][j]);   \
+  }
+GRAD_TILE(1, 1) GRAD_TILE(2, 1) GRAD_TILE(3, 1) GRAD_TILE(4, 1)
+GRAD_TILE(5, 1) GRAD_TILE(6, 1) GRAD_TILE(7, 1) GRAD_TILE(8, 1)
+GRAD_TILE(1, 2) GRAD_TILE(2, 2) GRAD_TILE(3, 2) GRAD_TILE(4, 2)
+GRAD_TILE(1, 4) GRAD_TILE(2, 4)
+
+// dw[r][s][c][o] = sum_{n, oy, ox} xpad[n][oy + r][ox + s][c] * dy[n][oy][ox][o]: the filter
+// gradient of direct_conv2d's convolution (same padding), over the same zero-padded copy of the
+// input, so no tap needs border tests. A register tile takes 8 taps x 4 output channels or 4
+// taps x 8; images are the outer loop, so one image's input and gradient stay in cache for
+// every tile. scratch: the padded input and the accumulators [kh][kw*ci][co4]
+// (native-module.ts). dy may be read up to 3 floats past its end (callers leave that slack).
+__attribute__((export_name("direct_conv2d_backprop_filter"))) void direct_conv2d_backprop_filter(
+    const f32 *x, const f32 *dy, f32 *dw, f32 *scratch, int batch, int in_h, int in_w, int ci,
+    int out_h, int out_w, int co, int kh, int kw, int pad_top, int pad_left) {
+  const struct direct_geom g = direct_geom(out_h, out_w, ci, co, kh, kw);
+  f32 *xp = scratch;
+  f32 *acc = xp + round4(batch * g.hp * g.wp * ci + 4);
+  const int taps = kh * g.kwci;
+  for (int i = 0; i < taps * g.co4; i++) acc[i] = 0.f;
+  pad_input(x, xp, batch, in_h, in_w, ci, g.hp, g.wp, pad_top, pad_left);
+  const int a_row = g.wp * ci;
+  for (int n = 0; n < batch; n++) {
+    const f32 *img = xp + n * g.hp * a_row;
+    const f32 *dimg = dy + n * out_h * out_w * co;
+    for (int o = 0; o < g.co4;) {
+      const int nv = g.co4 - o >= 16 ? 4 : g.co4 - o >= 8 ? 2 : 1;
+      const int step = 8 / nv;
+      for (int t = 0; t < taps; t += step) {
+        const int nk = min_i(step, taps - t);
+        switch (nv * 8 + nk) {
+#define GRAD_CASE(NK, NV) \
+  case NV * 8 + NK: grad_tile_##NK##_##NV(img, t, g.kwci, ci, a_row, out_h, out_w, dimg + o, co, acc + o, g.co4); break;
+          GRAD_CASE(1, 1) GRAD_CASE(2, 1) GRAD_CASE(3, 1) GRAD_CASE(4, 1)
+          GRAD_CASE(5, 1) GRAD_CASE(6, 1) GRAD_CASE(7, 1) GRAD_CASE(8, 1)
+          GRAD_CASE(1, 2) GRAD_CASE(2, 2) GRAD_CASE(3, 2) GRAD_CASE(4, 2)
+          GRAD_CASE(1, 4) GRAD_CASE(2, 4)
+        }
+      }
+      o += 4 * nv;
+    }
+  }
+  for (int t = 0; t < taps; t++)
+    for (int o = 0; o < co; o++) dw[t * co + o] = acc[t * g.co4 + o];
 }
