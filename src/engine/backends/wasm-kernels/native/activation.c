@@ -20,7 +20,7 @@ static f32 tanh1(f32 raw) {
 }
 
 // y = tanh(x) for n values. |x| < TINY returns x itself (keeps -0); NaN stays NaN (the
-// clamp's min and max propagate it); +-Inf clamps to +-7.9, whose tanh rounds to +-1.
+// clamp passes it through); +-Inf clamps to +-7.9, whose tanh rounds to +-1.
 __attribute__((export_name("tanh_f32"))) void tanh_f32(const f32 *x, f32 *y, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -3,8 +3,10 @@
 //
 // tanh4:  Eigen's generic_fast_tanh_float, a 13/6 rational minimax fit on
 // [-7.9, 7.9], within a few float32 ulps of tanh and without exp. |x| < TINY returns x itself
-// (keeps -0); NaN stays NaN (the clamp's min and max propagate it); +-Inf clamps to +-7.9,
-// whose tanh rounds to +-1.
+// (keeps -0); NaN stays NaN (the clamp's pmax and pmin return their first operand when a
+// comparison fails); +-Inf clamps to +-7.9, whose tanh rounds to +-1. pmin/pmax rather than
+// min/max: V8 lowers f32x4.min and max to about 7 x64 instructions each (NaN and -0 rules), the
+// pseudo-minimum to one minps (tanh over LeNet-5's first layer at batch 64: 0.59 -> 0.35 ms).
 #ifndef ACTIVATION_H
 #define ACTIVATION_H
 #include <wasm_simd128.h>
@@ -28,7 +30,7 @@
 #define MUL wasm_f32x4_mul
 
 static inline __attribute__((always_inline)) v128_t tanh4(v128_t raw) {
-  const v128_t v = wasm_f32x4_min(wasm_f32x4_max(raw, S(-CLAMP)), S(CLAMP));
+  const v128_t v = wasm_f32x4_pmin(wasm_f32x4_pmax(raw, S(-CLAMP)), S(CLAMP));
   const v128_t x2 = MUL(v, v);
   v128_t p = ADD(S(A11), MUL(x2, S(A13)));
   p = ADD(S(A9), MUL(x2, p));
@@ -48,7 +50,7 @@ static inline __attribute__((always_inline)) v128_t tanh4(v128_t raw) {
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_TANH = 2 };
 
 static inline __attribute__((always_inline)) v128_t activate(v128_t v, int act) {
-  if (act == ACT_RELU) return wasm_f32x4_max(v, wasm_f32x4_splat(0.f));
+  if (act == ACT_RELU) return wasm_f32x4_pmax(v, wasm_f32x4_splat(0.f));
   if (act == ACT_TANH) return tanh4(v);
   return v;
 }
