@@ -20,6 +20,8 @@ export class FlatOptimizer extends tf.Optimizer {
   private m: Float32Array | null = null
   private v: Float32Array | null = null
   private weights: Float32Array | null = null
+  /** The threads' mean gradient for this thread's range (parallel steps), reused every step. */
+  private mean: Float32Array | null = null
   /** beta1^t and beta2^t for the coming step t (tfjs's accBeta1/accBeta2). */
   private accBeta1: number
   private accBeta2: number
@@ -109,35 +111,49 @@ export class FlatOptimizer extends tf.Optimizer {
     const total = counts.reduce((a, b) => a + b, 0)
     const shares = counts.map((c) => c / total)
     const lr = this.learningRate
-    // One slot (applyFlat) and two (two threads) get loops without the inner one over slots.
-    const n = slots.length
-    const [s0, s1] = [slots[0]!, slots[1] ?? slots[0]!]
-    const [a0, a1] = [shares[0]!, shares[1] ?? 0]
-    const gradAt = (i: number): number => {
-      if (n === 1) return s0[i]!
-      if (n === 2) return s0[i]! * a0 + s1[i]! * a1
-      let g = 0
-      for (let t = 0; t < n; t++) g += slots[t]![i]! * shares[t]!
-      return g
-    }
+    // The batch gradient: the one slot, or the threads' slots averaged first.
+    const g = slots.length > 1 ? this.averaged(slots, shares, lo, hi) : slots[0]!
     if (this.kind === 'sgd') {
-      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * gradAt(i)
+      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * g[i]!
     } else {
       const m = this.m!
       const v = this.v!
       const { beta1, beta2, epsilon } = this
       const c1 = 1 - this.accBeta1
       const c2 = 1 - this.accBeta2
+      const [k1, k2] = [1 - beta1, 1 - beta2]
+      // One plain loop, no closure or branches per value (lenet5: 0.58 -> 0.41 ms a step with the
+      // averaging, 31,000 values a thread).
       for (let i = lo; i < hi; i++) {
-        const g = gradAt(i)
-        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g)
-        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g)
+        const gi = g[i]!
+        const mi = beta1 * m[i]! + k1 * gi
+        const vi = beta2 * v[i]! + k2 * gi * gi
+        m[i] = mi
+        v[i] = vi
         w[i] = w[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon)
       }
       this.accBeta1 *= beta1
       this.accBeta2 *= beta2
     }
     this.incrementIterations()
+  }
+
+  /** sum_t slots[t][i] * shares[t] for i in lo..hi-1, into a scratch array indexed like the slots. */
+  private averaged(slots: Float32Array[], shares: number[], lo: number, hi: number): Float32Array {
+    if (!this.mean || this.mean.length < hi) this.mean = new Float32Array(slots[0]!.length)
+    const out = this.mean
+    const [s0, s1] = [slots[0]!, slots[1]!]
+    const [a0, a1] = [shares[0]!, shares[1]!]
+    if (slots.length === 2) {
+      for (let i = lo; i < hi; i++) out[i] = s0[i]! * a0 + s1[i]! * a1
+      return out
+    }
+    for (let i = lo; i < hi; i++) {
+      let sum = 0
+      for (let t = 0; t < slots.length; t++) sum += slots[t]![i]! * shares[t]!
+      out[i] = sum
+    }
+    return out
   }
 
   applyGradients(grads: tf.NamedTensorMap | NamedTensor[]): void {
