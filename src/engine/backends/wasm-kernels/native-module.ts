@@ -117,7 +117,7 @@ export interface ConvGradModule {
   backpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
    * The same for a convolution the direct kernel computes (directFits), over its zero-padded
-   * input copy: up to 6 taps x 8 output channels a register tile (native/direct.c).
+   * input copy: 8 taps x 4 output channels, 4 x 8 or 2 x 16 a register tile (native/direct.c).
    */
   directBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Input gradient (NHWC) of a convolution from `dy` and the HWIO `filter`. */
@@ -328,6 +328,9 @@ export function createConvGradModule(
     g.padLeft
   ]
 
+  // The direct kernels' geometry: no strides (always 1).
+  const directArgs = (g: ConvGeometry): number[] => [...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft]
+
   // A window's geometry without the output channels: pooling (channels = inC) and col2im.
   const windowArgs = (g: ConvGeometry): number[] => [
     g.batch,
@@ -429,7 +432,7 @@ export function createConvGradModule(
         const dwp = ws.output(outr!)
         const scratch = ws.scratch(directPadded(g) + g.filterH * g.filterW * g.inC * round4(g.outC))
         ws.ready()
-        kernels.direct_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft)
+        kernels.direct_conv2d_backprop_filter(xp, dyp, dwp, scratch, ...directArgs(g))
       })
     },
     backpropInput(dy, filter, g, out) {
@@ -458,7 +461,7 @@ export function createConvGradModule(
     directConv2d(x, filter, g, out, epilogue = {}) {
       if (!directFits(g)) throw new Error('directConv2d: only stride-1 convolutions with padding >= 0.')
       epilogueConv('directConv2d', x, filter, g, out, epilogue, directScratch(g), (ptrs, act) =>
-        kernels.direct_conv2d(...ptrs, ...geometryArgs(g).slice(0, 9), g.padTop, g.padLeft, act)
+        kernels.direct_conv2d(...ptrs, ...directArgs(g), act)
       )
     },
     winogradBackpropFilter(x, dy, g, out) {

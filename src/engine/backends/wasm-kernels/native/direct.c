@@ -1,7 +1,7 @@
 // Direct stride-1 convolution (NHWC input, HWIO filter) as an implicit matrix product, and its
 // filter gradient, for the small-channel layers Winograd does not take (LeNet-5's 5x5
-// convolutions over 1 and 6 channels, first layers over 1 or 3 channels). The input is first copied into a zero-padded
-// buffer whose rows are wide enough for whole 4-pixel tiles, so the inner loop has no border
+// convolutions over 1 and 6 channels, first layers over 1 or 3 channels). The input is first
+// copied into a zero-padded buffer whose rows are wide enough for whole 4-pixel tiles, so the inner loop has no border
 // tests: for one output row and one filter row r, the window of output pixel ow is the
 // contiguous run of kw * ci floats starting at pixel ow of padded input row oh + r. Each tile
 // keeps 4 output pixels x 8 (or 4) output channels in registers over the whole window
@@ -185,8 +185,8 @@ GRAD_TILE(1, 4) GRAD_TILE(2, 4)
 
 // dw[r][s][c][o] = sum_{n, oy, ox} xpad[n][oy + r][ox + s][c] * dy[n][oy][ox][o]: the filter
 // gradient of direct_conv2d's convolution (same padding), over the same zero-padded copy of the
-// input, so no tap needs border tests. A register tile takes 8 taps x 4 output channels or 4
-// taps x 8; images are the outer loop, so one image's input and gradient stay in cache for
+// input, so no tap needs border tests. A register tile takes 8 taps x 4 output channels, 4 x 8
+// or 2 x 16; images are the outer loop, so one image's input and gradient stay in cache for
 // every tile. scratch: the padded input and the accumulators [kh][kw*ci][co4]
 // (native-module.ts). dy may be read up to 3 floats past its end (callers leave that slack).
 __attribute__((export_name("direct_conv2d_backprop_filter"))) void direct_conv2d_backprop_filter(
