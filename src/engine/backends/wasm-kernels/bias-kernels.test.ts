@@ -30,7 +30,10 @@ describe('wasm bias Add and Sum fast paths', () => {
     [128, 28, 28, 6],
     [3, 5, 7],
     [128, 120],
-    [2, 1, 1, 17]
+    [2, 1, 1, 17],
+    // Periods of lcm(channels, 4) floats in native/bias.c: 4 for one channel, 20 for 10.
+    [1000, 1],
+    [30, 10, 10]
   ]
   for (const [i, shape] of SHAPES.entries()) {
     const c = shape[shape.length - 1]!

@@ -25,6 +25,7 @@ export const KERNEL_EXPORTS = [
   'conv2d_backprop_filter',
   'conv2d_backprop_input',
   'col2im',
+  'fold_backprop_input',
   'winograd_conv2d',
   'winograd_conv2d_backprop_filter',
   'direct_conv2d',
@@ -83,6 +84,25 @@ export function directFits(g: ConvGeometry): boolean {
   return g.strideH === 1 && g.strideW === 1 && g.padTop >= 0 && g.padLeft >= 0 && g.outH > 0 && g.outW > 0
 }
 
+/** Whether foldBackpropInput computes a convolution's input gradient: stride 1, padding >= 0. */
+export function foldFits(g: ConvGeometry): boolean {
+  return (
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.padTop >= 0 &&
+    g.padLeft >= 0 &&
+    g.outW + g.filterW - 1 >= g.inW + g.padLeft &&
+    g.outH > 0 &&
+    g.outW > 0
+  )
+}
+
+/** Floats of scratch fold_backprop_input takes: the repacked filter and one padded image. */
+function foldScratch(g: ConvGeometry): number {
+  const wp = g.outW + g.filterW - 1
+  return g.filterH * g.outC * round4(g.filterW * g.inC) + g.inH * wp * g.inC + 4
+}
+
 type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => void>
 
 /** The tfjs wasm backend's heap, when the kernels may run inside it without copying. */
@@ -122,6 +142,11 @@ export interface ConvGradModule {
   directBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Input gradient (NHWC) of a convolution from `dy` and the HWIO `filter`. */
   backpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /**
+   * Input gradient of a stride-1 convolution (foldFits) in one pass: dy times the filter
+   * transposed, each dy pixel's filter-row run added straight onto the input (native/conv-grad.c).
+   */
+  foldBackpropInput(dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
    * Folds `cols` [batch, outH, outW, filterH, filterW, inC] (dy times the filter transposed)
    * back onto the input: the input gradient's scatter-add. `out` is NHWC [batch, inH, inW, inC].
@@ -449,6 +474,18 @@ export function createConvGradModule(
         kernels.conv2d_backprop_input(dyp, wp, dxp, scratch, ...geometryArgs(g))
       })
     },
+    foldBackpropInput(dy, filter, g, out) {
+      if (!foldFits(g)) throw new Error('foldBackpropInput: only stride-1 convolutions with padding >= 0.')
+      const [dyr, wr, outr] = refsOf(dy, filter, out)
+      run((ws) => {
+        const dyp = ws.input(dyr!)
+        const wp = ws.input(wr!)
+        const dxp = ws.output(outr!)
+        const scratch = ws.scratch(foldScratch(g))
+        ws.ready()
+        kernels.fold_backprop_input(dyp, wp, dxp, scratch, ...directArgs(g))
+      })
+    },
     col2im(cols, g, out) {
       windowKernel('col2im', cols, g, out)
     },
@@ -504,9 +541,11 @@ export function createConvGradModule(
       run((ws) => {
         const xp = ws.input(xr!)
         const op = ws.output(outr!)
-        const partial = ws.scratch(out.length)
+        // Two periods of lcm(channels, 4) floats (native/bias.c).
+        const period = out.length % 4 === 0 ? out.length : out.length % 2 === 0 ? out.length * 2 : out.length * 4
+        const scratch = ws.scratch(2 * period)
         ws.ready()
-        kernels.channel_sum(xp, op, partial, x.length / out.length, out.length)
+        kernels.channel_sum(xp, op, scratch, x.length / out.length, out.length)
       })
     },
     tanh(x, out) {

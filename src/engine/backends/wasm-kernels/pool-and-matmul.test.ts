@@ -24,7 +24,11 @@ const POOL_CASES: PoolCase[] = [
   { batch: 3, h: 6, w: 9, c: 6, filter: [2, 3], stride: [1, 2], pad: 'valid' },
   { batch: 2, h: 9, w: 9, c: 17, filter: [3, 2], stride: [1, 1], pad: 'same' },
   { batch: 128, h: 28, w: 28, c: 6, filter: [2, 2], stride: [2, 2], pad: 'valid' },
-  { batch: 128, h: 14, w: 14, c: 16, filter: [2, 2], stride: [2, 2], pad: 'valid' }
+  { batch: 128, h: 14, w: 14, c: 16, filter: [2, 2], stride: [2, 2], pad: 'valid' },
+  // Windows that tile the map exactly (AvgPoolGrad stores each input once; 5 channels: the
+  // last vector overlaps), and 2x2 windows that leave the last row and column out.
+  { batch: 2, h: 6, w: 9, c: 5, filter: [2, 3], stride: [2, 3], pad: 'valid' },
+  { batch: 2, h: 7, w: 7, c: 5, filter: [2, 2], stride: [2, 2], pad: 'valid' }
 ]
 
 describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {

@@ -191,3 +191,98 @@ __attribute__((export_name("col2im"))) void col2im(const f32 *cols, f32 *dx, int
     }
   }
 }
+
+// The input gradient of a stride-1 convolution as one pass with no column buffer: the matrix
+// product dy times the filter transposed and col2im's scatter-add, fused. With stride 1 the
+// kw * ci values that one dy pixel and one filter row fh send to input row oh + fh - pad_top
+// are contiguous in NHWC (kw adjacent pixels), so each tile computes NP adjacent dy pixels x NV
+// vectors of that run over all out_c and adds them straight onto the input row. Nothing is
+// multiplied by padding, unlike the forward convolution of a zero-padded dy.
+#define FOLD_TILE(NP, NV)                                                                        \
+  static inline __attribute__((always_inline)) void fold_tile_##NP##_##NV(                    \
+      const f32 *d, int out_c, const f32 *w, int rp, f32 *dst, int in_c) {                     \
+    v128_t s[NP][NV];                                                                          \
+    for (int p = 0; p < NP; p++)                                                               \
+      for (int j = 0; j < NV; j++) s[p][j] = wasm_f32x4_splat(0.f);                            \
+    for (int co = 0; co < out_c; co++) {                                                       \
+      v128_t wv[NV];                                                                           \
+      for (int j = 0; j < NV; j++) wv[j] = wasm_v128_load(w + co * rp + 4 * j);                \
+      for (int p = 0; p < NP; p++) {                                                           \
+        const v128_t dv = wasm_v128_load32_splat(d + p * out_c + co);                          \
+        for (int j = 0; j < NV; j++) s[p][j] = wasm_f32x4_add(s[p][j], wasm_f32x4_mul(dv, wv[j])); \
+      }                                                                                        \
+    }                                                                                          \
+    for (int p = 0; p < NP; p++)                                                               \
+      for (int j = 0; j < NV; j++) {                                                           \
+        f32 *o = dst + p * in_c + 4 * j;                                                       \
+        wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), s[p][j]));                        \
+      }                                                                                        \
+  }
+
+FOLD_TILE(1, 1) FOLD_TILE(1, 2) FOLD_TILE(1, 3) FOLD_TILE(1, 4)
+FOLD_TILE(2, 1) FOLD_TILE(2, 2) FOLD_TILE(2, 3) FOLD_TILE(2, 4)
+
+// dx[n][oh+fh-pt][ow+fw-pl][ci] += sum_co dy[n][oh][ow][co] * w[fh][fw][ci][co], stride 1.
+// scratch: filter_h * out_c * rp floats (the filter as wt[fh][co][fw * in_c + ci], each run
+// zero-padded to rp = round_up(kw * in_c, 4)) and one image's gradient with the padding
+// columns included, in_h x (out_w + filter_w - 1) pixels + 4 floats: whole vectors are added,
+// and the zero weights past a run add 0 to the floats after it, which this buffer holds.
+__attribute__((export_name("fold_backprop_input"))) void fold_backprop_input(
+    const f32 *dy, const f32 *w, f32 *dx, f32 *scratch, int batch, int in_h, int in_w, int in_c,
+    int out_h, int out_w, int out_c, int filter_h, int filter_w, int pad_top, int pad_left) {
+  const int run = filter_w * in_c;
+  const int rp = (run + 3) & ~3;
+  const int rv = rp / 4;
+  const int wp = out_w + filter_w - 1;
+  f32 *wt = scratch;
+  f32 *img = scratch + filter_h * out_c * rp;
+  const int img_size = in_h * wp * in_c + 4;
+  for (int fh = 0; fh < filter_h; fh++)
+    for (int co = 0; co < out_c; co++)
+      for (int r = 0; r < rp; r++)
+        wt[(fh * out_c + co) * rp + r] = r < run ? w[(fh * run + r) * out_c + co] : 0.f;
+  for (int n = 0; n < batch; n++) {
+    for (int i = 0; i < img_size; i++) img[i] = 0.f;
+    const f32 *dyn = dy + n * out_h * out_w * out_c;
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int fh = 0; fh < filter_h; fh++) {
+        const int ih = oh + fh - pad_top;
+        if (ih < 0 || ih >= in_h) continue;
+        f32 *row = img + ih * wp * in_c;
+        const f32 *wr = wt + fh * out_c * rp;
+        const f32 *dr = dyn + oh * out_w * out_c;
+        for (int v0 = 0; v0 < rv; v0 += 4) {
+          const int nv = min_i(4, rv - v0);
+          const f32 *wv = wr + 4 * v0;
+          int ow = 0;
+          for (; ow + 2 <= out_w; ow += 2) {
+            const f32 *d = dr + ow * out_c;
+            f32 *o = row + ow * in_c + 4 * v0;
+            switch (nv) {
+              case 4: fold_tile_2_4(d, out_c, wv, rp, o, in_c); break;
+              case 3: fold_tile_2_3(d, out_c, wv, rp, o, in_c); break;
+              case 2: fold_tile_2_2(d, out_c, wv, rp, o, in_c); break;
+              default: fold_tile_2_1(d, out_c, wv, rp, o, in_c); break;
+            }
+          }
+          if (ow < out_w) {
+            const f32 *d = dr + ow * out_c;
+            f32 *o = row + ow * in_c + 4 * v0;
+            switch (nv) {
+              case 4: fold_tile_1_4(d, out_c, wv, rp, o, in_c); break;
+              case 3: fold_tile_1_3(d, out_c, wv, rp, o, in_c); break;
+              case 2: fold_tile_1_2(d, out_c, wv, rp, o, in_c); break;
+              default: fold_tile_1_1(d, out_c, wv, rp, o, in_c); break;
+            }
+          }
+        }
+      }
+    }
+    f32 *dxn = dx + n * in_h * in_w * in_c;
+    for (int ih = 0; ih < in_h; ih++) {
+      const f32 *src = img + (ih * wp + pad_left) * in_c;
+      f32 *dst = dxn + ih * in_w * in_c;
+      for (int i = 0; i < in_w * in_c; i++) dst[i] = src[i];
+    }
+  }
+}
