@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import { registerWasmKernels } from './index'
+import { batchedTranspose } from './copy-kernels'
 import { randomArray } from './test-helpers'
 
 /** tf.gather on a backend, as plain values and shape. */
@@ -79,4 +80,40 @@ describe('Slice on wasm (only the slice copied)', () => {
     expect(Array.from(part.dataSync())).toEqual(Array.from(values.subarray(24, 48)))
     expect(() => tf.slice(x, [4, 0, 0, 0], [2, -1, -1, -1])).toThrow(/would overflow input.shape\[0\] \(5\)/)
   })
+})
+
+describe('Transpose on wasm (batched matrix transposes by 4 x 4 blocks)', () => {
+  beforeAll(async () => {
+    registerWasmKernels()
+    await tf.setBackend('wasm')
+  })
+
+  it('recognises permutations that swap two groups of trailing dimensions', () => {
+    expect(batchedTranspose([64, 14, 14, 32], [0, 3, 1, 2])).toEqual({ batch: 64, rows: 196, cols: 32 })
+    expect(batchedTranspose([64, 32, 14, 14], [0, 2, 3, 1])).toEqual({ batch: 64, rows: 32, cols: 196 })
+    expect(batchedTranspose([5, 7], [1, 0])).toEqual({ batch: 1, rows: 5, cols: 7 })
+    expect(batchedTranspose([2, 3, 4, 5], [0, 1, 3, 2])).toEqual({ batch: 6, rows: 4, cols: 5 })
+    expect(batchedTranspose([2, 3, 4], [2, 0, 1])).toEqual({ batch: 1, rows: 6, cols: 4 })
+    expect(batchedTranspose([2, 3, 4], [1, 0, 2])).toBeNull()
+    expect(batchedTranspose([2, 3, 4], [0, 1, 2])).toBeNull()
+    expect(batchedTranspose([2, 3, 4, 5], [0, 3, 2, 1])).toBeNull()
+  })
+
+  const x = randomArray(3 * 5 * 7 * 6, 1, 11)
+  const cases: Array<[string, () => tf.Tensor]> = [
+    ['NHWC -> NCHW, sides not multiples of 4', () => tf.transpose(tf.tensor4d(x, [3, 5, 7, 6]), [0, 3, 1, 2])],
+    ['NCHW -> NHWC', () => tf.transpose(tf.tensor4d(x, [3, 6, 5, 7]), [0, 2, 3, 1])],
+    ['a 2-D matrix with 4 x 4 blocks and tails', () => tf.transpose(tf.tensor2d(x.subarray(0, 9 * 13), [9, 13]))],
+    ['rows of 4 exactly', () => tf.transpose(tf.tensor3d(x.subarray(0, 2 * 8 * 12), [2, 8, 12]), [0, 2, 1])],
+    ['a permutation that is no matrix transpose (tfjs\'s kernel)', () => tf.transpose(tf.tensor3d(x.subarray(0, 60), [3, 4, 5]), [1, 0, 2])],
+    ['int32 (tfjs\'s kernel)', () => tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'))],
+    ['an empty tensor', () => tf.transpose(tf.zeros([0, 3, 4, 2]), [0, 3, 1, 2])]
+  ]
+  for (const [label, make] of cases) {
+    it(`matches cpu: ${label}`, async () => {
+      const want = await gatherOn('cpu', make)
+      const got = await gatherOn('wasm', make)
+      expect(got).toEqual(want)
+    })
+  }
 })

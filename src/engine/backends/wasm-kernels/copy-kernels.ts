@@ -1,6 +1,7 @@
 import { slice_util, util } from '@tensorflow/tfjs-core'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
-import { replacing } from './heap'
+import { heapOf, replacing, type WasmBackendLike } from './heap'
+import type { ConvGradModule } from './native-module'
 
 interface TypedHeapBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo
@@ -78,6 +79,49 @@ export function sliceConfig(original: KernelConfig): KernelConfig {
       to.set(from.subarray(offset, offset + run), r * run)
       for (let d = inner - 1; d >= 0 && ++index[d]! === extent[d]; d--) index[d] = 0
     }
+    return out
+  }
+  return replacing(original, kernelFunc)
+}
+
+/**
+ * A permutation that keeps the first dimensions and swaps the two groups of dimensions after
+ * them, as one batched matrix transpose: [0, 3, 1, 2] (NHWC -> NCHW, before a PyTorch-order
+ * Flatten) is batch = N, rows = H * W, cols = C; [0, 2, 3, 1] is its gradient. Null otherwise.
+ */
+export function batchedTranspose(
+  shape: readonly number[],
+  perm: readonly number[]
+): { batch: number; rows: number; cols: number } | null {
+  const n = shape.length
+  if (perm.length !== n) return null
+  let k = 0
+  while (k < n && perm[k] === k) k++
+  if (k >= n - 1) return null
+  const m = perm[k]!
+  if (m <= k || m >= n) return null
+  const want = [...Array.from({ length: n - m }, (_, i) => m + i), ...Array.from({ length: m - k }, (_, i) => k + i)]
+  if (want.some((d, i) => perm[k + i] !== d)) return null
+  const size = (from: number, to: number): number => shape.slice(from, to).reduce((a, b) => a * b, 1)
+  return { batch: size(0, k), rows: size(k, m), cols: size(m, n) }
+}
+
+/**
+ * Transpose for the wasm backend with a fast path for float32 permutations that are a batched
+ * matrix transpose (batchedTranspose), by 4 x 4 register blocks (native/copy.c): the flatten of
+ * a 64 x 14 x 14 x 32 map took 0.4 ms forward and 0.6 ms backward in tfjs's kernel. Other
+ * permutations and dtypes go to tfjs's kernel.
+ */
+export function transposeConfig(native: (backend: unknown) => ConvGradModule, original: KernelConfig): KernelConfig {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+    const { x } = args.inputs
+    const { perm } = args.attrs as unknown as { perm: number[] }
+    const dims = x && x.dtype === 'float32' ? batchedTranspose(x.shape, perm) : null
+    if (!x || !dims) return original.kernelFunc(args) as TensorInfo
+    const wasm = args.backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput(perm.map((d) => x.shape[d]!), 'float32')
+    if (dims.batch * dims.rows * dims.cols === 0) return out
+    native(args.backend).transposeBatched(heapOf(wasm, x), heapOf(wasm, out), dims)
     return out
   }
   return replacing(original, kernelFunc)

@@ -10,7 +10,7 @@ import { batchMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
-import { gatherConfig, sliceConfig } from './copy-kernels'
+import { gatherConfig, sliceConfig, transposeConfig } from './copy-kernels'
 import {
   ACTIVATION_GRAD,
   CONV_BIAS_ACTIVATION,
@@ -39,6 +39,7 @@ export const WASM_KERNEL_NAMES = [
   'Identity',
   'GatherV2',
   'Slice',
+  'Transpose',
   CONV_BIAS_ACTIVATION,
   ACTIVATION_GRAD
 ] as const
@@ -88,6 +89,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))
     configs.push(batchMatMulConfig(native, matMul, transpose))
+  if (transpose && !ownConfigs.has(transpose)) configs.push(transposeConfig(native, transpose))
   const add = getKernel('Add', 'wasm')
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))
   const identity = getKernel('Identity', 'wasm')

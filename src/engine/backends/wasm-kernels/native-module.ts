@@ -37,7 +37,8 @@ export const KERNEL_EXPORTS = [
   'tanh_f32',
   'activation_grad',
   'bias_activation',
-  'matmul'
+  'matmul',
+  'transpose_batched'
 ] as const
 
 /** Whether a convolution's geometry is one the Winograd kernels compute. */
@@ -203,6 +204,8 @@ export interface ConvGradModule {
     out: Float32Array,
     dims: { m: number; n: number; k: number; transposeA: boolean; transposeB: boolean }
   ): void
+  /** out [b][c][r] = x [b][r][c] for `batch` row-major [rows, cols] matrices (native/copy.c). */
+  transposeBatched(x: Float32Array, out: Float32Array, dims: { batch: number; rows: number; cols: number }): void
   /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
   activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: KernelActivation): void
 }
@@ -583,6 +586,18 @@ export function createConvGradModule(
         const scratch = ws.scratch(k * Math.ceil(n / 8) * 8)
         ws.ready()
         kernels.matmul(ap, bp, op, scratch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0)
+      })
+    },
+    transposeBatched(x, out, { batch, rows, cols }) {
+      const size = batch * rows * cols
+      if (x.length !== size || out.length !== size)
+        throw new Error(`transposeBatched: ${x.length} values into ${out.length} are not ${batch} x ${rows} x ${cols}.`)
+      const [xr, outr] = refsOf(x, out)
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const op = ws.output(outr!)
+        ws.ready()
+        kernels.transpose_batched(xp, op, batch, rows, cols)
       })
     },
     activationGrad(dy, y, out, activation) {

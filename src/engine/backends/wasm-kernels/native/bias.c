@@ -32,27 +32,23 @@ __attribute__((export_name("channel_sum"))) void channel_sum(const f32 *x, f32 *
   for (int j = 0; j < p; j++) total[j] = 0.f;
   for (int b0 = 0; b0 < periods; b0 += block) {
     const int b1 = b0 + block < periods ? b0 + block : periods;
-    if (pv <= 4) {
-      // Up to 4 vectors a period (channels 1 to 8, 10, 12, 14, 16): the block's sums stay in registers.
+    // Four vectors of the period at a time stay in registers over the block (which stays in
+    // cache across the groups): 6 channels are one group of 3, 32 channels two of 4.
+    for (int v0 = 0; v0 < pv; v0 += 4) {
+      const int nv = pv - v0 < 4 ? pv - v0 : 4;
       v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
       for (int b = b0; b < b1; b++) {
-        const f32 *xp = x + b * p;
+        const f32 *xp = x + b * p + 4 * v0;
         a0 = wasm_f32x4_add(a0, wasm_v128_load(xp));
-        if (pv > 1) a1 = wasm_f32x4_add(a1, wasm_v128_load(xp + 4));
-        if (pv > 2) a2 = wasm_f32x4_add(a2, wasm_v128_load(xp + 8));
-        if (pv > 3) a3 = wasm_f32x4_add(a3, wasm_v128_load(xp + 12));
+        if (nv > 1) a1 = wasm_f32x4_add(a1, wasm_v128_load(xp + 4));
+        if (nv > 2) a2 = wasm_f32x4_add(a2, wasm_v128_load(xp + 8));
+        if (nv > 3) a3 = wasm_f32x4_add(a3, wasm_v128_load(xp + 12));
       }
-      wasm_v128_store(part, a0);
-      if (pv > 1) wasm_v128_store(part + 4, a1);
-      if (pv > 2) wasm_v128_store(part + 8, a2);
-      if (pv > 3) wasm_v128_store(part + 12, a3);
-    } else {
-      for (int j = 0; j < p; j++) part[j] = 0.f;
-      for (int b = b0; b < b1; b++) {
-        const f32 *xp = x + b * p;
-        for (int v = 0; v < pv; v++)
-          wasm_v128_store(part + 4 * v, wasm_f32x4_add(wasm_v128_load(part + 4 * v), wasm_v128_load(xp + 4 * v)));
-      }
+      f32 *pp = part + 4 * v0;
+      wasm_v128_store(pp, a0);
+      if (nv > 1) wasm_v128_store(pp + 4, a1);
+      if (nv > 2) wasm_v128_store(pp + 8, a2);
+      if (nv > 3) wasm_v128_store(pp + 12, a3);
     }
     for (int j = 0; j < p; j++) total[j] += part[j];
   }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, gemm.c, pool-grad.c, bias.c and activation.c
+# Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, gemm.c, pool-grad.c, bias.c, activation.c and copy.c
 # (with the headers activation.h and tile.h), its embedded copy
 # conv-grad-wasm.ts, and conv-grad.build.json (compiler, flags, hashes of sources and output).
 # Needs clang, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang lld llvm). `npm run build:wasm`.
@@ -11,7 +11,7 @@ for tool in clang wasm-ld llvm-objdump; do
   command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang lld llvm)" >&2; exit 1; }
 done
 FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
-SOURCES='conv-grad.c winograd.c direct.c gemm.c pool-grad.c bias.c activation.c'
+SOURCES='conv-grad.c winograd.c direct.c gemm.c pool-grad.c bias.c activation.c copy.c'
 HEADERS='activation.h tile.h'
 # shellcheck disable=SC2086
 clang $FLAGS -o conv-grad.wasm $SOURCES

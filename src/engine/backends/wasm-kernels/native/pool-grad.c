@@ -4,10 +4,54 @@
 
 typedef float f32;
 
+// Windows that tile the input exactly (2x2 stride 2 on an even map): every input belongs to one
+// window, so dx is written once, window by window, with no zeroing pass and no scattered adds.
+// Per 4 channels: the window position of the first maximum in each lane (strictly greater
+// replaces, so ties and NaN go as in the general loop below), then dy where a lane's position
+// matches and 0 elsewhere. Past a multiple of 4 channels the last vector starts at channels - 4,
+// recomputing a few lanes with the same values.
+static void max_pool_grad_tiled(const f32 *x, const f32 *dy, f32 *dx, int batch, int in_h,
+                                int in_w, int channels, int out_h, int out_w, int filter_h,
+                                int filter_w) {
+  const int row = in_w * channels;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const int base = ((n * in_h + oh * filter_h) * in_w + ow * filter_w) * channels;
+        const f32 *d = dy + ((n * out_h + oh) * out_w + ow) * channels;
+        for (int c0 = 0; c0 < channels; c0 += 4) {
+          const int c = c0 + 4 <= channels ? c0 : channels - 4;
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t at = wasm_i32x4_splat(-1);
+          int k = 0;
+          for (int fh = 0; fh < filter_h; fh++)
+            for (int fw = 0; fw < filter_w; fw++, k++) {
+              const v128_t v = wasm_v128_load(x + base + fh * row + fw * channels + c);
+              const v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(k), at, gt);
+            }
+          const v128_t g = wasm_v128_load(d + c);
+          k = 0;
+          for (int fh = 0; fh < filter_h; fh++)
+            for (int fw = 0; fw < filter_w; fw++, k++)
+              wasm_v128_store(dx + base + fh * row + fw * channels + c,
+                              wasm_v128_and(g, wasm_i32x4_eq(at, wasm_i32x4_splat(k))));
+        }
+      }
+    }
+  }
+}
+
 __attribute__((export_name("max_pool_grad"))) void max_pool_grad(
     const f32 *x, const f32 *dy, f32 *dx, int batch, int in_h, int in_w, int channels,
     int out_h, int out_w, int filter_h, int filter_w, int stride_h, int stride_w, int pad_top,
     int pad_left) {
+  if (stride_h == filter_h && stride_w == filter_w && pad_top == 0 && pad_left == 0 &&
+      in_h == out_h * filter_h && in_w == out_w * filter_w && channels >= 4) {
+    max_pool_grad_tiled(x, dy, dx, batch, in_h, in_w, channels, out_h, out_w, filter_h, filter_w);
+    return;
+  }
   const int in_size = batch * in_h * in_w * channels;
   for (int i = 0; i < in_size; i++) dx[i] = 0.f;
   const v128_t lane_ids = wasm_i32x4_make(0, 1, 2, 3);
