@@ -1,5 +1,6 @@
 import { tf } from './tf'
 import { buildModel, type BuiltModel } from './model'
+import { countHits, softmaxCrossEntropy } from './fused-loss'
 import type { GradientModel } from './backends/parallel/protocol'
 import type { ModelSpec } from '../shared/model/spec'
 
@@ -14,8 +15,8 @@ export interface ReplicaInit {
 export function asGradientModel(model: BuiltModel): GradientModel {
   const lossAndHits = (x: tf.Tensor4D, oneHot: tf.Tensor2D): { loss: tf.Scalar; hits: tf.Scalar } => {
     const logits = model.forward(x, true)
-    const loss = tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)), 'float32')) as tf.Scalar
+    const loss = softmaxCrossEntropy(oneHot, logits as tf.Tensor2D)
+    const hits = countHits(oneHot, logits as tf.Tensor2D)
     return { loss, hits }
   }
   return {

@@ -1,4 +1,5 @@
 import { tf } from './tf'
+import { countHits, softmaxCrossEntropy } from './fused-loss'
 import { buildModel, countParams, snapshotWeights, type BuiltModel } from './model'
 import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
 import { changesEveryBatch, learningRateAt, type Hyper } from '../shared/hyper'
@@ -256,9 +257,9 @@ function singleThreadStep(model: BuiltModel, optimizer: tf.Optimizer, data: Trai
       const l = optimizer.minimize(() => {
         const logits = tf.keep(model.forward(x, true))
         kept.push(logits)
-        return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar
+        return softmaxCrossEntropy(onehot as tf.Tensor2D, logits as tf.Tensor2D)
       }, true) as tf.Scalar
-      const h = tf.sum(tf.cast(tf.equal(tf.argMax(kept[0], 1), y), 'float32'))
+      const h = countHits(onehot as tf.Tensor2D, kept[0] as tf.Tensor2D)
       kept.forEach((t) => t.dispose())
       return [l, h]
     })

@@ -19,6 +19,14 @@ import {
   identityConfig
 } from './layer-kernels'
 import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
+import {
+  COUNT_HITS,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  countHitsConfig,
+  softmaxCrossEntropyConfig,
+  softmaxCrossEntropyGradConfig
+} from './loss-kernels'
 
 export type { ConvGradModule, ConvGeometry } from './native-module'
 export { createConvGradModule } from './native-module'
@@ -41,7 +49,10 @@ export const WASM_KERNEL_NAMES = [
   'Slice',
   'Transpose',
   CONV_BIAS_ACTIVATION,
-  ACTIVATION_GRAD
+  ACTIVATION_GRAD,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  COUNT_HITS
 ] as const
 
 /** Options for registerWasmKernels. */
@@ -80,7 +91,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
     avgPoolGradConfig(native),
     tanhConfig(native),
     convBiasActivationConfig(native),
-    activationGradConfig(native)
+    activationGradConfig(native),
+    softmaxCrossEntropyConfig(),
+    softmaxCrossEntropyGradConfig(),
+    countHitsConfig()
   ]
   if (conv && conv !== xnnConv) configs.push(conv)
   const fused = getKernel('FusedConv2D', 'wasm')
