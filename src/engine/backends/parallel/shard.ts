@@ -71,12 +71,29 @@ export function lossAndGradients(
   return { loss: lossValue, hits: hitCount }
 }
 
-/** Overwrites each variable with its slice of the flat `weights`. */
+/** The parts of the wasm backend that let a variable's values be overwritten where they are. */
+interface InPlaceBackend {
+  refCount(dataId: object): number
+  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): Float32Array
+}
+
+/**
+ * Overwrites each variable with its slice of the flat `weights`. On the wasm backend a
+ * variable whose data no other tensor shares (one reference) is written where it lies in the
+ * heap: no new tensor, allocation and copy per variable and step (the parallel trainer reloads
+ * every variable after each step). Elsewhere, or while a tensor shares the data (a reshape or
+ * a tape's saved copy), it takes a new tensor by assign.
+ */
 export function loadWeights(variables: tf.Variable[], weights: Float32Array): void {
+  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as InPlaceBackend) : null
   let offset = 0
   for (const v of variables) {
     const size = v.size
-    tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
+    if (backend && v.dtype === 'float32' && backend.refCount(v.dataId) === 1) {
+      backend.typedArrayFromHeap(v).set(weights.subarray(offset, offset + size))
+    } else {
+      tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
+    }
     offset += size
   }
 }
