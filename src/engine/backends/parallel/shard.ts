@@ -16,17 +16,19 @@ export function gatherBatch(
 ): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const [h, w, c] = data.imageShape
   const size = h * w * c
+  const classes = data.numClasses
   const images = new Float32Array(indices.length * size)
-  const labels = new Int32Array(indices.length)
+  // One-hot rows built here rather than by tfjs's OneHot and Cast (two kernels a step); a label
+  // outside [0, classes) gives a row of zeros, as tf.oneHot does.
+  const oneHot = new Float32Array(indices.length * classes)
   for (let i = 0; i < indices.length; i++) {
     const at = indices[i]!
     images.set(data.images.subarray(at * size, (at + 1) * size), i * size)
-    labels[i] = data.labels[at]!
+    const label = data.labels[at]!
+    if (label >= 0 && label < classes) oneHot[i * classes + label] = 1
   }
   const x = tf.tensor4d(images, [indices.length, h, w, c])
-  const y = tf.tidy(() =>
-    tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), data.numClasses), 'float32')
-  ) as tf.Tensor2D
+  const y = tf.tensor2d(oneHot, [indices.length, classes])
   return { x, y }
 }
 
@@ -58,9 +60,12 @@ export function lossAndGradients(
     if (r.hits) hits = tf.keep(r.hits)
     return r.loss
   }, variables)
+  // On wasm the gradients are read where they lie in the heap (dataSync would copy each first).
+  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as InPlaceBackend) : null
   let offset = 0
   for (const v of variables) {
-    const g = grads[v.name]!.dataSync() as Float32Array
+    const grad = grads[v.name]!
+    const g = heap && grad.dtype === 'float32' ? heap.typedArrayFromHeap(grad) : (grad.dataSync() as Float32Array)
     out.set(g, offset)
     offset += g.length
   }
