@@ -122,15 +122,20 @@ export class FlatOptimizer extends tf.Optimizer {
       const c1 = 1 - this.accBeta1
       const c2 = 1 - this.accBeta2
       const [k1, k2] = [1 - beta1, 1 - beta2]
-      // One plain loop, no closure or branches per value (lenet5: 0.58 -> 0.41 ms a step with the
-      // averaging, 31,000 values a thread).
+      // lr * (m / c1) / (sqrt(v / c2) + eps) with the bias corrections folded into two constants:
+      // one division and one square root a value instead of three divisions (31,000 values a
+      // thread for lenet5: 0.175 -> 0.107 ms, fastest of 2,000). In double precision, then
+      // rounded to float32 like the original: 50 steps over 61,706 weights gave identical weights.
+      const stepSize = lr / c1
+      const rootScale = 1 / Math.sqrt(c2)
+      // One plain loop, no closure or branches per value.
       for (let i = lo; i < hi; i++) {
         const gi = g[i]!
         const mi = beta1 * m[i]! + k1 * gi
         const vi = beta2 * v[i]! + k2 * gi * gi
         m[i] = mi
         v[i] = vi
-        w[i] = w[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon)
+        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) * rootScale + epsilon)
       }
       this.accBeta1 *= beta1
       this.accBeta2 *= beta2
