@@ -76,29 +76,23 @@ export function lossAndGradients(
   return { loss: lossValue, hits: hitCount }
 }
 
-/** The parts of the wasm backend that let a variable's values be overwritten where they are. */
+/** The part of the wasm backend that reads a float32 tensor where it lies in the heap. */
 interface InPlaceBackend {
-  refCount(dataId: object): number
   typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): Float32Array
 }
 
 /**
- * Overwrites each variable with its slice of the flat `weights`. On the wasm backend a
- * variable whose data no other tensor shares (one reference) is written where it lies in the
- * heap: no new tensor, allocation and copy per variable and step (the parallel trainer reloads
- * every variable after each step). Elsewhere, or while a tensor shares the data (a reshape or
- * a tape's saved copy), it takes a new tensor by assign.
+ * Overwrites each variable with its slice of the flat `weights`, as a new tensor. Not written in
+ * place in the wasm heap, though that would save an allocation and a copy a variable: tfjs's
+ * XNNPACK kernels (Conv2D, FusedConv2D, _FusedMatMul at inference) keep the weights they
+ * packed, keyed by the tensor, so a variable changed under the same tensor would evaluate with
+ * stale weights (the CLI's evaluation then disagreed with the trainer's test accuracy).
  */
 export function loadWeights(variables: tf.Variable[], weights: Float32Array): void {
-  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as InPlaceBackend) : null
   let offset = 0
   for (const v of variables) {
     const size = v.size
-    if (backend && v.dtype === 'float32' && backend.refCount(v.dataId) === 1) {
-      backend.typedArrayFromHeap(v).set(weights.subarray(offset, offset + size))
-    } else {
-      tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
-    }
+    tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
     offset += size
   }
 }
