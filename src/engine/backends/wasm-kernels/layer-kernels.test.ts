@@ -31,13 +31,16 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { batch: 3, inH: 28, inW: 28, inC: 1, outC: 6, k: 5, pad: [[0, 0], [2, 2], [2, 2], [0, 0]], route: 'direct', why: "LeNet-5's first conv: 6 channels end in a half vector" },
+  { batch: 3, inH: 28, inW: 28, inC: 1, outC: 6, k: 5, pad: [[0, 0], [2, 2], [2, 2], [0, 0]], route: 'direct', why: "LeNet-5's first conv: one input channel, pixels in lanes (16 + 12 a row), 3 channel pairs" },
   { batch: 2, inH: 14, inW: 14, inC: 6, outC: 16, k: 5, pad: 'valid', route: 'direct', why: "LeNet-5's second conv: 10-wide rows end in a 2-pixel tile" },
   { batch: 2, inH: 9, inW: 7, inC: 3, outC: 13, k: 3, pad: 'same', route: 'direct', why: '3 input channels, 13 outputs (8 + 4 + 1 lanes)' },
   { batch: 1, inH: 6, inW: 5, inC: 2, outC: 3, k: 3, pad: [[0, 0], [0, 2], [1, 0], [0, 0]], route: 'direct', why: 'one-sided padding, 3 outputs' },
   { batch: 2, inH: 12, inW: 12, inC: 8, outC: 8, k: 3, pad: 'same', route: 'winograd', why: 'a Winograd geometry' },
   { batch: 2, inH: 5, inW: 5, inC: 16, outC: 22, k: 5, pad: 'valid', route: 'matmul', why: "LeNet-5's third conv: a 5x5 filter over a 5x5 input, one matrix product (22 channels: a scalar tail)" },
-  { batch: 2, inH: 8, inW: 7, inC: 16, outC: 10, k: 5, pad: 'valid', route: 'xnnpack', why: '16 x 5 taps a row: XNNPACK, then the activation' }
+  { batch: 2, inH: 8, inW: 7, inC: 16, outC: 10, k: 5, pad: 'valid', route: 'xnnpack', why: '16 x 5 taps a row: XNNPACK, then the activation' },
+  { batch: 2, inH: 9, inW: 6, inC: 1, outC: 5, k: 3, pad: 'same', route: 'direct', why: 'one input channel, 5 outputs: the last channel alone, 4 + 2 pixels a row' },
+  { batch: 1, inH: 5, inW: 5, inC: 1, outC: 2, k: 3, pad: 'valid', route: 'direct', why: 'one input channel, 3 pixels a row (one partial vector)' },
+  { batch: 2, inH: 8, inW: 8, inC: 1, outC: 8, k: 3, pad: 'same', route: 'direct', why: 'one input channel, 8 outputs: the channel tiles' }
 ]
 
 const ACTIVATIONS: KernelActivation[] = ['linear', 'relu', 'tanh']

@@ -60,6 +60,62 @@ static inline int min_i(int a, int b) { return a < b ? a : b; }
 CONV_TILE(1)
 CONV_TILE(2)
 
+
+// One input channel, output channels not a multiple of 4 (LeNet-5's and lenet's first layers,
+// 1 -> 6): pixels in lanes instead. Two output channels x NP vectors of 4 adjacent output
+// pixels; a tap loads NP input vectors (unaligned, the padded row is contiguous) and two
+// splatted weights, and every lane is a real output (the channel tiles above use 6 of 8 lanes
+// at 6 channels). Bias and activation as in conv_tile; the two channels' lanes are interleaved
+// back into NHWC as they are stored, 2 floats (or 1, past the last channel) per pixel.
+#define CONV1_TILE(NP)                                                                          \
+  AI void conv1_tile_##NP(const f32 *a, int a_row, int kh, int kw, const f32 *w, int ldw,      \
+                          const f32 *bias, int act, f32 *y, int ldy, int pixels, int lanes) {  \
+    v128_t acc0[NP], acc1[NP];                                                                  \
+    const v128_t b0 = wasm_v128_load32_splat(bias), b1 = wasm_v128_load32_splat(bias + 1);      \
+    UNROLL                                                                                      \
+    for (int p = 0; p < NP; p++) {                                                              \
+      acc0[p] = b0;                                                                             \
+      acc1[p] = b1;                                                                             \
+    }                                                                                           \
+    for (int r = 0; r < kh; r++) {                                                              \
+      const f32 *ar = a + r * a_row;                                                            \
+      const f32 *wr = w + r * kw * ldw;                                                         \
+      for (int s = 0; s < kw; s++) {                                                            \
+        const v128_t w0 = wasm_v128_load32_splat(wr + s * ldw);                                 \
+        const v128_t w1 = wasm_v128_load32_splat(wr + s * ldw + 1);                             \
+        UNROLL                                                                                  \
+        for (int p = 0; p < NP; p++) {                                                          \
+          const v128_t xv = wasm_v128_load(ar + s + 4 * p);                                     \
+          acc0[p] = ADD(acc0[p], MUL(xv, w0));                                                  \
+          acc1[p] = ADD(acc1[p], MUL(xv, w1));                                                  \
+        }                                                                                       \
+      }                                                                                         \
+    }                                                                                           \
+    UNROLL                                                                                      \
+    for (int p = 0; p < NP; p++) {                                                              \
+      const v128_t c0 = activate(acc0[p], act), c1 = activate(acc1[p], act);                   \
+      const v128_t lo = wasm_i32x4_shuffle(c0, c1, 0, 4, 1, 5);                                 \
+      const v128_t hi = wasm_i32x4_shuffle(c0, c1, 2, 6, 3, 7);                                 \
+      f32 *yp = y + 4 * p * ldy;                                                                \
+      const int left = pixels - 4 * p;                                                          \
+      if (lanes >= 2) {                                                                         \
+        if (left > 0) wasm_v128_store64_lane(yp, lo, 0);                                        \
+        if (left > 1) wasm_v128_store64_lane(yp + ldy, lo, 1);                                  \
+        if (left > 2) wasm_v128_store64_lane(yp + 2 * ldy, hi, 0);                              \
+        if (left > 3) wasm_v128_store64_lane(yp + 3 * ldy, hi, 1);                              \
+      } else {                                                                                  \
+        if (left > 0) wasm_v128_store32_lane(yp, c0, 0);                                        \
+        if (left > 1) wasm_v128_store32_lane(yp + ldy, wasm_i32x4_shuffle(c0, c0, 1, 1, 1, 1), 0); \
+        if (left > 2) wasm_v128_store32_lane(yp + 2 * ldy, wasm_i32x4_shuffle(c0, c0, 2, 2, 2, 2), 0); \
+        if (left > 3) wasm_v128_store32_lane(yp + 3 * ldy, wasm_i32x4_shuffle(c0, c0, 3, 3, 3, 3), 0); \
+      }                                                                                         \
+    }                                                                                           \
+  }
+CONV1_TILE(1)
+CONV1_TILE(2)
+CONV1_TILE(3)
+CONV1_TILE(4)
+
 struct direct_geom {
   int hp, wp, kwci, co4;
 };
@@ -121,6 +177,30 @@ __attribute__((export_name("direct_conv2d"))) void direct_conv2d(
       }
   for (int o = 0; o < g.co4; o++) b4[o] = bias && o < co ? bias[o] : 0.f;
   const int a_row = g.wp * ci;
+  if (ci == 1 && (co & 3) != 0) {
+    // Pixels in lanes (conv1_tile): 16 output pixels x 2 channels a tile.
+    for (int n = 0; n < batch; n++) {
+      for (int oh = 0; oh < out_h; oh++) {
+        const f32 *arow = xp + (n * g.hp + oh) * a_row;
+        f32 *yrow = y + (n * out_h + oh) * out_w * co;
+        for (int ow = 0; ow < out_w; ow += 16) {
+          const int pixels = min_i(16, out_w - ow);
+          for (int o = 0; o < co; o += 2) {
+            const f32 *a = arow + ow;
+            f32 *yt = yrow + ow * co + o;
+            const int lanes = min_i(2, co - o);
+            switch ((pixels + 3) / 4) {
+              case 4: conv1_tile_4(a, a_row, kh, kw, wk + o, g.co4, b4 + o, act, yt, co, pixels, lanes); break;
+              case 3: conv1_tile_3(a, a_row, kh, kw, wk + o, g.co4, b4 + o, act, yt, co, pixels, lanes); break;
+              case 2: conv1_tile_2(a, a_row, kh, kw, wk + o, g.co4, b4 + o, act, yt, co, pixels, lanes); break;
+              default: conv1_tile_1(a, a_row, kh, kw, wk + o, g.co4, b4 + o, act, yt, co, pixels, lanes); break;
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
       const f32 *arow = xp + (n * g.hp + oh) * a_row;
