@@ -14,6 +14,23 @@ function rowsAndClasses(kernel: string, logits?: TensorInfo, labels?: TensorInfo
   return [logits.shape[0]!, logits.shape[1]!]
 }
 
+/** A kernel whose output is one float32 computed from logits and labels, both [rows, classes]. */
+function scalarOfRows(
+  kernelName: string,
+  compute: (logits: Float32Array, labels: Float32Array, rows: number, classes: number) => number
+): KernelConfig {
+  const kernelFunc = ({ inputs, backend }: Parameters<KernelFunc>[0]): TensorInfo => {
+    const [rows, classes] = rowsAndClasses(kernelName, inputs.logits, inputs.labels)
+    const wasm = backend as unknown as WasmBackendLike
+    const out = wasm.makeOutput([], 'float32')
+    // Views taken after makeOutput, which may grow (and detach) the heap.
+    const value = compute(heap(wasm, inputs.logits), heap(wasm, inputs.labels), rows, classes)
+    heap(wasm, out)[0] = value
+    return out
+  }
+  return { kernelName, backendName: 'wasm', kernelFunc }
+}
+
 /**
  * log(sum_j exp(x[j])) of one row, shifted by its maximum as tfjs's logSumExp does, in double
  * precision (the row is at most a few dozen classes).
@@ -33,12 +50,7 @@ function logSumExp(x: Float32Array, at: number, classes: number): number {
  * backward on the wasm backend, each a tensor and a launch for a [64, 10] input) as one.
  */
 export function softmaxCrossEntropyConfig(): KernelConfig {
-  const kernelFunc = ({ inputs, backend }: Parameters<KernelFunc>[0]): TensorInfo => {
-    const [rows, classes] = rowsAndClasses(SOFTMAX_CROSS_ENTROPY, inputs.logits, inputs.labels)
-    const wasm = backend as unknown as WasmBackendLike
-    const out = wasm.makeOutput([], 'float32')
-    const x = heap(wasm, inputs.logits)
-    const y = heap(wasm, inputs.labels)
+  return scalarOfRows(SOFTMAX_CROSS_ENTROPY, (x, y, rows, classes) => {
     let total = 0
     for (let r = 0; r < rows; r++) {
       const at = r * classes
@@ -48,10 +60,8 @@ export function softmaxCrossEntropyConfig(): KernelConfig {
         if (label !== 0) total -= label * (x[at + j]! - lse)
       }
     }
-    heap(wasm, out)[0] = rows > 0 ? total / rows : Number.NaN
-    return out
-  }
-  return { kernelName: SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc }
+    return rows > 0 ? total / rows : Number.NaN
+  })
 }
 
 /** d loss / d logits = dy * (softmax(logits) * sum(labels) - labels) / rows, row by row. */
@@ -87,16 +97,9 @@ function argMax(v: Float32Array, at: number, classes: number): number {
 
 /** How many rows' largest logit is at their label's largest entry: one kernel for argMax x 2, Equal, Cast and Sum. */
 export function countHitsConfig(): KernelConfig {
-  const kernelFunc = ({ inputs, backend }: Parameters<KernelFunc>[0]): TensorInfo => {
-    const [rows, classes] = rowsAndClasses(COUNT_HITS, inputs.logits, inputs.labels)
-    const wasm = backend as unknown as WasmBackendLike
-    const out = wasm.makeOutput([], 'float32')
-    const x = heap(wasm, inputs.logits)
-    const y = heap(wasm, inputs.labels)
+  return scalarOfRows(COUNT_HITS, (x, y, rows, classes) => {
     let hits = 0
     for (let r = 0; r < rows; r++) if (argMax(x, r * classes, classes) === argMax(y, r * classes, classes)) hits++
-    heap(wasm, out)[0] = hits
-    return out
-  }
-  return { kernelName: COUNT_HITS, backendName: 'wasm', kernelFunc }
+    return hits
+  })
 }

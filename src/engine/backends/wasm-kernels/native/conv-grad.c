@@ -254,27 +254,18 @@ __attribute__((export_name("fold_backprop_input"))) void fold_backprop_input(
         for (int v0 = 0; v0 < rv; v0 += 4) {
           const int nv = min_i(4, rv - v0);
           const f32 *wv = wr + 4 * v0;
+          // NP dy pixels from ow, the run's vectors v0 .. v0 + nv - 1.
+#define FOLD_CALL(NP)                                                                  \
+  switch (nv) {                                                                        \
+    case 4: fold_tile_##NP##_4(dr + ow * out_c, out_c, wv, rp, row + ow * in_c + 4 * v0, in_c); break; \
+    case 3: fold_tile_##NP##_3(dr + ow * out_c, out_c, wv, rp, row + ow * in_c + 4 * v0, in_c); break; \
+    case 2: fold_tile_##NP##_2(dr + ow * out_c, out_c, wv, rp, row + ow * in_c + 4 * v0, in_c); break; \
+    default: fold_tile_##NP##_1(dr + ow * out_c, out_c, wv, rp, row + ow * in_c + 4 * v0, in_c); break; \
+  }
           int ow = 0;
-          for (; ow + 2 <= out_w; ow += 2) {
-            const f32 *d = dr + ow * out_c;
-            f32 *o = row + ow * in_c + 4 * v0;
-            switch (nv) {
-              case 4: fold_tile_2_4(d, out_c, wv, rp, o, in_c); break;
-              case 3: fold_tile_2_3(d, out_c, wv, rp, o, in_c); break;
-              case 2: fold_tile_2_2(d, out_c, wv, rp, o, in_c); break;
-              default: fold_tile_2_1(d, out_c, wv, rp, o, in_c); break;
-            }
-          }
-          if (ow < out_w) {
-            const f32 *d = dr + ow * out_c;
-            f32 *o = row + ow * in_c + 4 * v0;
-            switch (nv) {
-              case 4: fold_tile_1_4(d, out_c, wv, rp, o, in_c); break;
-              case 3: fold_tile_1_3(d, out_c, wv, rp, o, in_c); break;
-              case 2: fold_tile_1_2(d, out_c, wv, rp, o, in_c); break;
-              default: fold_tile_1_1(d, out_c, wv, rp, o, in_c); break;
-            }
-          }
+          for (; ow + 2 <= out_w; ow += 2) FOLD_CALL(2)
+          if (ow < out_w) FOLD_CALL(1)
+#undef FOLD_CALL
         }
       }
     }
