@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { GradientModel } from './protocol'
+import { heapOf, type WasmBackendLike } from '../wasm-kernels/heap'
 
 /** Training data visible to every thread without copies. */
 export interface SharedData {
@@ -61,11 +62,11 @@ export function lossAndGradients(
     return r.loss
   }, variables)
   // On wasm the gradients are read where they lie in the heap (dataSync would copy each first).
-  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as InPlaceBackend) : null
+  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendLike) : null
   let offset = 0
   for (const v of variables) {
     const grad = grads[v.name]!
-    const g = heap && grad.dtype === 'float32' ? heap.typedArrayFromHeap(grad) : (grad.dataSync() as Float32Array)
+    const g = wasm && grad.dtype === 'float32' ? heapOf(wasm, grad) : (grad.dataSync() as Float32Array)
     out.set(g, offset)
     offset += g.length
   }
@@ -74,11 +75,6 @@ export function lossAndGradients(
   const hitCount = kept ? kept.dataSync()[0]! : 0
   tf.dispose([value, ...Object.values(grads), ...(kept ? [kept] : [])])
   return { loss: lossValue, hits: hitCount }
-}
-
-/** The part of the wasm backend that reads a float32 tensor where it lies in the heap. */
-interface InPlaceBackend {
-  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): Float32Array
 }
 
 /**

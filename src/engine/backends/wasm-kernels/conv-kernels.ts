@@ -245,8 +245,9 @@ export function fusedConv2dConfig(
 
 /**
  * With stride 1 the input gradient is a forward convolution of dy with the filter rotated
- * 180 degrees and its channel axes swapped, padded by filter - 1 - pad; tfjs's XNNPACK Conv2D
- * runs that far faster than any loop of ours. Returns null where that does not apply.
+ * 180 degrees and its channel axes swapped, padded by filter - 1 - pad, run by the registered
+ * Conv2D (taken where that runs as Winograd: a quarter of the multiply-adds, which beats the
+ * one-pass fold). Returns null where that does not apply.
  */
 function viaForwardConv(
   conv2d: KernelConfig,
@@ -302,9 +303,8 @@ function viaForwardConv(
 /**
  * The input gradient as one matrix product and a fold: cols = dy [n*outH*outW, outC] times the
  * filter [filterH*filterW*inC, outC] transposed, then col2im adds each row of cols onto the
- * input positions its window covers. Exactly the multiply-adds the gradient needs, where the
- * forward-convolution route also multiplies the zero padding of dy (about (inH*inW)/(outH*outW)
- * times the work: 2x for LeNet-5's second conv) and runs XNNPACK at few output channels.
+ * input positions its window covers. Exactly the multiply-adds the gradient needs, for any
+ * stride; stride-1 gradients fold in one pass instead (foldBackpropInput: no column buffer).
  */
 function viaCol2im(
   native: ConvGradModule,

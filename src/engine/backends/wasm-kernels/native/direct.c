@@ -177,12 +177,14 @@ __attribute__((export_name("direct_conv2d"))) void direct_conv2d(
       }
   for (int o = 0; o < g.co4; o++) b4[o] = bias && o < co ? bias[o] : 0.f;
   const int a_row = g.wp * ci;
-  if (ci == 1 && (co & 3) != 0) {
-    // Pixels in lanes (conv1_tile): 16 output pixels x 2 channels a tile.
-    for (int n = 0; n < batch; n++) {
-      for (int oh = 0; oh < out_h; oh++) {
-        const f32 *arow = xp + (n * g.hp + oh) * a_row;
-        f32 *yrow = y + (n * out_h + oh) * out_w * co;
+  // One input channel into a channel count that is not a multiple of 4: pixels in lanes
+  // (conv1_tile, 16 output pixels x 2 channels a tile); else the channel tiles below.
+  const int pixels_in_lanes = ci == 1 && (co & 3) != 0;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      const f32 *arow = xp + (n * g.hp + oh) * a_row;
+      f32 *yrow = y + (n * out_h + oh) * out_w * co;
+      if (pixels_in_lanes) {
         for (int ow = 0; ow < out_w; ow += 16) {
           const int pixels = min_i(16, out_w - ow);
           for (int o = 0; o < co; o += 2) {
@@ -197,14 +199,8 @@ __attribute__((export_name("direct_conv2d"))) void direct_conv2d(
             }
           }
         }
+        continue;
       }
-    }
-    return;
-  }
-  for (int n = 0; n < batch; n++) {
-    for (int oh = 0; oh < out_h; oh++) {
-      const f32 *arow = xp + (n * g.hp + oh) * a_row;
-      f32 *yrow = y + (n * out_h + oh) * out_w * co;
       for (int ow = 0; ow < out_w; ow += 4) {
         const int pixels = min_i(4, out_w - ow);
         const f32 *a = arow + ow * ci;

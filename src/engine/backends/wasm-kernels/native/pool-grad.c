@@ -4,9 +4,17 @@
 
 typedef float f32;
 
-// Windows that tile the input exactly (2x2 stride 2 on an even map): every input belongs to one
-// window, so dx is written once, window by window, with no zeroing pass and no scattered adds.
-// Per 4 channels: the window position of the first maximum in each lane (strictly greater
+// Whether the pooling windows tile the input exactly (stride = window, no padding, nothing left
+// over: 2x2 stride 2 on an even map), so every input belongs to exactly one window.
+static inline int windows_tile(int in_h, int in_w, int out_h, int out_w, int filter_h,
+                               int filter_w, int stride_h, int stride_w, int pad_top,
+                               int pad_left) {
+  return stride_h == filter_h && stride_w == filter_w && pad_top == 0 && pad_left == 0 &&
+         in_h == out_h * filter_h && in_w == out_w * filter_w;
+}
+
+// Windows that tile the input (windows_tile): dx is written once, window by window, with no
+// zeroing pass and no scattered adds. Per 4 channels: the window position of the first maximum in each lane (strictly greater
 // replaces, so ties and NaN go as in the general loop below), then dy where a lane's position
 // matches and 0 elsewhere. Past a multiple of 4 channels the last vector starts at channels - 4,
 // recomputing a few lanes with the same values.
@@ -47,8 +55,8 @@ __attribute__((export_name("max_pool_grad"))) void max_pool_grad(
     const f32 *x, const f32 *dy, f32 *dx, int batch, int in_h, int in_w, int channels,
     int out_h, int out_w, int filter_h, int filter_w, int stride_h, int stride_w, int pad_top,
     int pad_left) {
-  if (stride_h == filter_h && stride_w == filter_w && pad_top == 0 && pad_left == 0 &&
-      in_h == out_h * filter_h && in_w == out_w * filter_w && channels >= 4) {
+  if (windows_tile(in_h, in_w, out_h, out_w, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left) &&
+      channels >= 4) {
     max_pool_grad_tiled(x, dy, dx, batch, in_h, in_w, channels, out_h, out_w, filter_h, filter_w);
     return;
   }
@@ -115,11 +123,10 @@ __attribute__((export_name("avg_pool_grad"))) void avg_pool_grad(
     int filter_h, int filter_w, int stride_h, int stride_w, int pad_top, int pad_left) {
   const f32 scale = 1.f / (f32)(filter_h * filter_w);
   const v128_t vscale = wasm_f32x4_splat(scale);
-  if (stride_h == filter_h && stride_w == filter_w && pad_top == 0 && pad_left == 0 &&
-      in_h == out_h * filter_h && in_w == out_w * filter_w) {
-    // Windows tile the input exactly (2x2 stride 2 on an even map): each input gets one
-    // output's gradient, stored once with no zeroing and no read-back. Past 4 channels the last
-    // vector is stored at channels - 4, overlapping the one before it with the same values.
+  if (windows_tile(in_h, in_w, out_h, out_w, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left)) {
+    // Each input gets one output's gradient (windows_tile), stored once with no zeroing and no
+    // read-back. Past 4 channels the last vector is stored at channels - 4, overlapping the one
+    // before it with the same values.
     for (int n = 0; n < batch; n++) {
       for (int ih = 0; ih < in_h; ih++) {
         const f32 *dr = dy + (n * out_h + ih / filter_h) * out_w * channels;
