@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type { AdamConstants, RangeKernel } from './shared-state'
 
 /** A named tensor as optimizers' getWeights() and setWeights() take them. */
 type NamedTensor = { name: string; tensor: tf.Tensor }
@@ -30,6 +31,8 @@ export class FlatOptimizer extends tf.Optimizer {
   private names: string[] = []
   /** Set by shareState(): weights and moments are shared arrays, updated a range at a time. */
   private shared = false
+  /** Set by shareState() where the shared arrays lie in a shared wasm memory: steps in wasm. */
+  private kernel: { step: RangeKernel; shares: Float32Array } | null = null
 
   constructor(
     readonly kind: 'sgd' | 'adam',
@@ -75,9 +78,16 @@ export class FlatOptimizer extends tf.Optimizer {
   /**
    * Parallel training: the weights and (Adam) moments live in shared memory, the same arrays on
    * every thread, and each step every thread updates only its own range of them (applyRange).
-   * Call once, before the first step, with every thread's optimizer.
+   * Call once, before the first step, with every thread's optimizer. With `kernel` (the arrays
+   * and the gradient slots in one shared wasm memory, see shared-state.ts) the range steps run
+   * in wasm, SIMD and compiled before the first step, rather than as a JavaScript loop that
+   * reaches full speed only after some hundred steps; `shares` is this thread's scratch for the
+   * slot weights, in the same memory.
    */
-  shareState(variables: tf.Variable[], shared: { weights: Float32Array; moments?: Float32Array }): void {
+  shareState(
+    variables: tf.Variable[],
+    shared: { weights: Float32Array; moments?: Float32Array; kernel?: { step: RangeKernel; shares: Float32Array } }
+  ): void {
     const params = variables.reduce((n, v) => n + v.size, 0)
     if (shared.weights.length !== params) throw new Error(`Shared weights hold ${shared.weights.length} values for ${params} parameters.`)
     this.names = variables.map((v) => v.name)
@@ -87,6 +97,7 @@ export class FlatOptimizer extends tf.Optimizer {
       this.m = shared.moments.subarray(0, params)
       this.v = shared.moments.subarray(params)
     }
+    this.kernel = shared.kernel ?? null
     this.shared = true
   }
 
@@ -111,36 +122,58 @@ export class FlatOptimizer extends tf.Optimizer {
     const total = counts.reduce((a, b) => a + b, 0)
     const shares = counts.map((c) => c / total)
     const lr = this.learningRate
-    // The batch gradient: the one slot, or the threads' slots averaged first.
-    const g = slots.length > 1 ? this.averaged(slots, shares, lo, hi) : slots[0]!
-    if (this.kind === 'sgd') {
-      for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * g[i]!
+    const adam = this.kind === 'adam' ? this.adamConstants(lr) : null
+    if (this.kernel && w === this.weights) {
+      // native/optimizer.c: the same arithmetic in float32, the slots averaged as it goes.
+      const { step, shares: scratch } = this.kernel
+      scratch.set(shares)
+      if (adam) step.adam(w, this.m!, this.v!, slots, scratch, lo, hi, adam)
+      else step.sgd(w, slots, scratch, lo, hi, lr)
     } else {
-      const m = this.m!
-      const v = this.v!
-      const { beta1, beta2, epsilon } = this
-      const c1 = 1 - this.accBeta1
-      const c2 = 1 - this.accBeta2
-      const [k1, k2] = [1 - beta1, 1 - beta2]
-      // lr * (m / c1) / (sqrt(v / c2) + eps) with the bias corrections folded into two constants:
-      // one division and one square root a value instead of three divisions (31,000 values a
-      // thread for lenet5: 0.175 -> 0.107 ms, fastest of 2,000). In double precision, then
-      // rounded to float32 like the original: 50 steps over 61,706 weights gave identical weights.
-      const stepSize = lr / c1
-      const rootScale = 1 / Math.sqrt(c2)
-      // One plain loop, no closure or branches per value.
-      for (let i = lo; i < hi; i++) {
-        const gi = g[i]!
-        const mi = beta1 * m[i]! + k1 * gi
-        const vi = beta2 * v[i]! + k2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) * rootScale + epsilon)
+      // The batch gradient: the one slot, or the threads' slots averaged first.
+      const g = slots.length > 1 ? this.averaged(slots, shares, lo, hi) : slots[0]!
+      if (!adam) {
+        for (let i = lo; i < hi; i++) w[i] = w[i]! - lr * g[i]!
+      } else {
+        const m = this.m!
+        const v = this.v!
+        const { beta1, beta2, k1, k2, stepSize, rootScale, epsilon } = adam
+        // One plain loop, no closure or branches per value. In double precision, then rounded
+        // to float32 like tfjs's: 50 steps over 61,706 weights gave identical weights.
+        for (let i = lo; i < hi; i++) {
+          const gi = g[i]!
+          const mi = beta1 * m[i]! + k1 * gi
+          const vi = beta2 * v[i]! + k2 * gi * gi
+          m[i] = mi
+          v[i] = vi
+          w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) * rootScale + epsilon)
+        }
       }
-      this.accBeta1 *= beta1
-      this.accBeta2 *= beta2
+    }
+    if (adam) {
+      this.accBeta1 *= this.beta1
+      this.accBeta2 *= this.beta2
     }
     this.incrementIterations()
+  }
+
+  /**
+   * Adam's constants for this step: lr * (m / c1) / (sqrt(v / c2) + eps) with the bias
+   * corrections c1 = 1 - beta1^t and c2 = 1 - beta2^t folded into stepSize and rootScale, one
+   * division and one square root a value instead of three divisions (31,000 values a thread for
+   * lenet5: 0.175 -> 0.107 ms in JavaScript, fastest of 2,000).
+   */
+  private adamConstants(lr: number): AdamConstants {
+    const { beta1, beta2, epsilon } = this
+    return {
+      beta1,
+      beta2,
+      epsilon,
+      k1: 1 - beta1,
+      k2: 1 - beta2,
+      stepSize: lr / (1 - this.accBeta1),
+      rootScale: 1 / Math.sqrt(1 - this.accBeta2)
+    }
   }
 
   /** sum_t slots[t][i] * shares[t] for i in lo..hi-1, into a scratch array indexed like the slots. */

@@ -31,7 +31,17 @@ describe('createParallelTrainer', () => {
   // Ranged mode (fused SGD, Adam): each thread updates its range of the shared weights and moments.
   // Three threads also check that no thread steps before every other thread's gradients are in.
   // 'waiting without blocking': the main thread of a process that may not block (Electron's).
-  it.each(['replicated', 'broadcast', 'replicated adam, rate changed', 'replicated adam, three threads', 'replicated adam, waiting without blocking'])(
+  // 'JavaScript update': the shared state in a plain SharedArrayBuffer, stepped by the JavaScript
+  // loop rather than native/optimizer.c (the default, in a shared wasm memory).
+  it.each([
+    'replicated',
+    'replicated, JavaScript update',
+    'broadcast',
+    'replicated adam, rate changed',
+    'replicated adam, rate changed, JavaScript update',
+    'replicated adam, three threads',
+    'replicated adam, waiting without blocking'
+  ])(
     'trains two threads to the same weights as one thread on the whole batch (%s optimizer)',
     async (mode) => {
       await selectBackend('wasm')
@@ -55,6 +65,7 @@ describe('createParallelTrainer', () => {
       const trainer = await startTrainer({
         workers,
         wait: mode.includes('without blocking') ? 'async' : undefined,
+        wasmOptimizer: mode.includes('JavaScript') ? false : undefined,
         model,
         modelInit: { seed: 5 },
         data,
@@ -63,6 +74,7 @@ describe('createParallelTrainer', () => {
           : undefined
       })
       expect(trainer.threads).toBe(workers + 1)
+      expect(trainer.rangeUpdate).toBe(mode.startsWith('replicated') ? (mode.includes('JavaScript') ? 'javascript' : 'wasm') : null)
       // Node's main thread may block: the quick wait unless asked otherwise.
       expect(trainer.wait).toBe(mode.includes('without blocking') ? 'async' : 'block')
       trainer.workerBackends.forEach((b) => expect(b).toMatch(/^wasm/))

@@ -26,6 +26,7 @@ import {
   type SharedData
 } from './shard'
 import { makeOptimizer, setOptimizerLearningRate, type OptimizerSpec } from './optimizer'
+import { allocateSharedState, rangeKernel, sharedViews } from './shared-state'
 import type { FromWorker, GradientModel, InitMessage, ToWorker } from './protocol'
 
 export type { GradientModel, GradientModelFactory } from './protocol'
@@ -42,8 +43,6 @@ export interface StepResult {
 
 /** How long a worker may take to load its backend and model before the trainer gives up. */
 const WORKER_READY_TIMEOUT_MS = 60_000
-const BYTES_PER_FLOAT = 4
-const GRADIENT_PARITIES = 2
 
 /** Options for createParallelTrainer. */
 export interface ParallelTrainerOptions {
@@ -77,6 +76,11 @@ export interface ParallelTrainerOptions {
    * 'async' (Atomics.waitAsync, for threads that may not block). Default: block where allowed.
    */
   wait?: 'block' | 'async'
+  /**
+   * false: keep the shared state in a plain SharedArrayBuffer and step it with the JavaScript
+   * loop rather than native/optimizer.c (tests compare the two). Default: wasm where it runs.
+   */
+  wasmOptimizer?: boolean
 }
 
 /** Data-parallel training: each batch is split across threads and their gradients averaged. */
@@ -89,6 +93,11 @@ export interface ParallelTrainer {
   readonly wait: 'block' | 'async'
   /** The main thread's copy of the optimizer in replicated mode (its state is every thread's). */
   readonly optimizer: tf.Optimizer | null
+  /**
+   * What steps the shared weights in ranged mode (fused SGD and Adam): native/optimizer.c over a
+   * shared wasm memory, or the JavaScript loop over a SharedArrayBuffer; null in other modes.
+   */
+  readonly rangeUpdate: 'wasm' | 'javascript' | null
   /**
    * One optimizer step on the samples at `indices`; resolves to the batch's mean loss and hits.
    * Pass the optimizer only when the trainer was made without an optimizer spec.
@@ -186,23 +195,20 @@ export async function createParallelTrainer(
     images: toShared(options.data.images, (b) => new Float32Array(b)),
     labels: toShared(options.data.labels, (b) => new Int32Array(b))
   }
-  const weights = new Float32Array(new SharedArrayBuffer(params * BYTES_PER_FLOAT))
-  storeWeights(model.variables, weights)
-  const grads = new Float32Array(
-    new SharedArrayBuffer(GRADIENT_PARITIES * threads * params * BYTES_PER_FLOAT)
-  )
-  const control = new Int32Array(
-    new SharedArrayBuffer(controlSlots.length(threads) * Int32Array.BYTES_PER_ELEMENT)
-  )
   const ownOptimizer = options.optimizer ? makeOptimizer(options.optimizer) : null
   // Ranged mode (fused SGD and Adam): the weights and moments are shared and every thread updates
   // its own range of them each step, so no thread repeats another's arithmetic.
   const ranged = rangeStepper(ownOptimizer)
-  const moments =
-    ranged && options.optimizer?.name === 'adam'
-      ? new Float32Array(new SharedArrayBuffer(2 * params * BYTES_PER_FLOAT))
-      : undefined
-  ranged?.shareState(model.variables, { weights, moments })
+  const state = allocateSharedState(params, threads, ranged !== null && options.optimizer?.name === 'adam', {
+    wasm: options.wasmOptimizer
+  })
+  const { weights, grads, moments, shares } = sharedViews(state)
+  storeWeights(model.variables, weights)
+  const control = new Int32Array(
+    new SharedArrayBuffer(controlSlots.length(threads) * Int32Array.BYTES_PER_ELEMENT)
+  )
+  const kernel = ranged ? rangeKernel(state) : null
+  ranged?.shareState(model.variables, { weights, moments, kernel: kernel ? { step: kernel, shares: shares(0) } : undefined })
   // Steps are handed over in shared memory; a batch can hold at most every training sample.
   const boardBuffers = StepBoard.allocate(threads, data.labels.length)
   const board = new StepBoard(threads, boardBuffers.batch, boardBuffers.results)
@@ -220,10 +226,8 @@ export async function createParallelTrainer(
       imageShape: data.imageShape,
       labels: data.labels.buffer as SharedArrayBuffer,
       numClasses: data.numClasses,
-      weights: weights.buffer as SharedArrayBuffer,
-      grads: grads.buffer as SharedArrayBuffer,
+      state,
       control: control.buffer as SharedArrayBuffer,
-      moments: moments?.buffer as SharedArrayBuffer | undefined,
       batch: boardBuffers.batch,
       results: boardBuffers.results,
       thread: i + 1,
@@ -254,6 +258,7 @@ export async function createParallelTrainer(
     wait: blocking ? 'block' : 'async',
     workerBackends,
     optimizer: ownOptimizer,
+    rangeUpdate: ranged ? (kernel ? 'wasm' : 'javascript') : null,
     async step(indices, optimizer) {
       const apply = ownOptimizer ?? optimizer
       if (!apply)

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core'
 import type { BackendChoice } from '../../../shared/hyper'
 import type { OptimizerSpec } from './optimizer'
+import type { SharedState } from './shared-state'
 
 /** A model as the parallel trainer needs it: its trainable variables and a batch loss. */
 export interface GradientModel {
@@ -26,13 +27,10 @@ export interface InitMessage {
   imageShape: [number, number, number]
   labels: SharedArrayBuffer
   numClasses: number
-  weights: SharedArrayBuffer
-  /** Gradient slots: [2 step parities][threads][parameters] floats; thread 0 is the main one. */
-  grads: SharedArrayBuffer
+  /** The weights, Adam's moments and the gradient slots (shared-state.ts), read and written in place. */
+  state: SharedState
   /** Int32 step counters, laid out by controlSlots() (shard.ts): each thread's gradients, updates. */
   control: SharedArrayBuffer
-  /** Adam's moments (2 floats per parameter), shared when every thread updates a range of them. */
-  moments?: SharedArrayBuffer
   /** Int32: every thread's shard size, then the batch's sample indices (see StepBoard). */
   batch: SharedArrayBuffer
   /** Float64: the step's learning rate (NaN: unchanged), then each thread's loss and hits. */

@@ -23,6 +23,7 @@ import {
   type SharedData
 } from './shard'
 import { makeOptimizer, setOptimizerLearningRate } from './optimizer'
+import { rangeKernel, sharedViews } from './shared-state'
 import type {
   FromWorker,
   GradientModel,
@@ -74,6 +75,7 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
   const build = factory ?? (await loadFactory(message))
   const model = build(message.modelInit)
   const params = model.variables.reduce((n, v) => n + v.size, 0)
+  const views = sharedViews(message.state)
   const state: WorkerState = {
     init: message,
     model,
@@ -83,8 +85,8 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
       labels: new Int32Array(message.labels),
       numClasses: message.numClasses
     },
-    weights: new Float32Array(message.weights),
-    grads: new Float32Array(message.grads),
+    weights: views.weights,
+    grads: views.grads,
     control: new Int32Array(message.control),
     optimizer: message.optimizer ? makeOptimizer(message.optimizer) : null,
     ranged: null,
@@ -93,9 +95,11 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
   }
   // The same choice as the main thread's: it made the same optimizer from the same spec.
   state.ranged = rangeStepper(state.optimizer)
+  const kernel = state.ranged ? rangeKernel(message.state) : null
   state.ranged?.shareState(model.variables, {
     weights: state.weights,
-    moments: message.moments ? new Float32Array(message.moments) : undefined
+    moments: views.moments,
+    kernel: kernel ? { step: kernel, shares: views.shares(message.thread) } : undefined
   })
   // Replicas start from the main thread's weights, not from their own initialisation.
   loadWeights(model.variables, state.weights)

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { GradientModel } from './protocol'
 import { heapOf, type WasmBackendLike } from '../wasm-kernels/heap'
+import type { RangeKernel } from './shared-state'
 
 /** Training data visible to every thread without copies. */
 export interface SharedData {
@@ -8,6 +9,22 @@ export interface SharedData {
   imageShape: [number, number, number]
   labels: Int32Array
   numClasses: number
+}
+
+/** Whether the current backend copies a tensor's values when it is made (wasm: into its heap). */
+function copiesOnWrite(): boolean {
+  return tf.getBackend() === 'wasm'
+}
+
+let staging: { images: Float32Array; oneHot: Float32Array } | null = null
+
+/** Arrays of these lengths for gatherBatch: reused on a backend that copies them, else new. */
+function stagingFor(images: number, oneHot: number): { images: Float32Array; oneHot: Float32Array } {
+  if (!copiesOnWrite()) return { images: new Float32Array(images), oneHot: new Float32Array(oneHot) }
+  if (staging?.images.length !== images || staging.oneHot.length !== oneHot) {
+    staging = { images: new Float32Array(images), oneHot: new Float32Array(oneHot) }
+  }
+  return staging
 }
 
 /** Gathers the samples at `indices` into a batch: images [n, h, w, c] and one-hot labels. */
@@ -18,10 +35,15 @@ export function gatherBatch(
   const [h, w, c] = data.imageShape
   const size = h * w * c
   const classes = data.numClasses
-  const images = new Float32Array(indices.length * size)
+  // The wasm backend copies a new tensor's values into its heap at once, so one staging buffer
+  // a thread serves every step (fewer short-lived buffers, fewer garbage collections); other
+  // backends may keep the array they are given, and get a fresh one.
+  const staged = stagingFor(indices.length * size, indices.length * classes)
+  const images = staged.images
   // One-hot rows built here rather than by tfjs's OneHot and Cast (two kernels a step); a label
   // outside [0, classes) gives a row of zeros, as tf.oneHot does.
-  const oneHot = new Float32Array(indices.length * classes)
+  const oneHot = staged.oneHot
+  oneHot.fill(0)
   for (let i = 0; i < indices.length; i++) {
     const at = indices[i]!
     images.set(data.images.subarray(at * size, (at + 1) * size), i * size)
@@ -85,10 +107,14 @@ export function lossAndGradients(
  * stale weights (the CLI's evaluation then disagreed with the trainer's test accuracy).
  */
 export function loadWeights(variables: tf.Variable[], weights: Float32Array): void {
+  // A backend that keeps the array it is given gets a copy, or the shared weights would change
+  // under its tensor; wasm copies into its heap anyway.
+  const view = copiesOnWrite()
   let offset = 0
   for (const v of variables) {
     const size = v.size
-    tf.tidy(() => v.assign(tf.tensor(weights.slice(offset, offset + size), v.shape)))
+    const values = view ? weights.subarray(offset, offset + size) : weights.slice(offset, offset + size)
+    tf.tidy(() => v.assign(tf.tensor(values, v.shape)))
     offset += size
   }
 }
@@ -333,7 +359,10 @@ export function paramRange(t: number, threads: number, params: number): [number,
 
 /** An optimizer that can take its share of a parallel step over shared weights (FlatOptimizer). */
 export interface RangeStepper {
-  shareState(variables: tf.Variable[], shared: { weights: Float32Array; moments?: Float32Array }): void
+  shareState(
+    variables: tf.Variable[],
+    shared: { weights: Float32Array; moments?: Float32Array; kernel?: { step: RangeKernel; shares: Float32Array } }
+  ): void
   applyRange(slots: Float32Array[], counts: number[], lo: number, hi: number): void
 }
 
