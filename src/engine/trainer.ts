@@ -4,6 +4,7 @@ import { buildModel, countParams, snapshotWeights, type BuiltModel } from './mod
 import { seededRandom, shuffleInPlace, type SplitTensors, type TrainingData } from './data'
 import { changesEveryBatch, learningRateAt, type Hyper } from '../shared/hyper'
 import { setOptimizerLearningRate } from './backends/parallel/optimizer'
+import { withLightSaves } from './backends/tape'
 import type { ModelSpec } from '../shared/model/spec'
 import type { EpochMetrics, ProgressEvent, TestMetrics } from '../shared/contract/types'
 import type { WeightTensor } from '../shared/engine-protocol'
@@ -254,11 +255,13 @@ function singleThreadStep(model: BuiltModel, optimizer: tf.Optimizer, data: Trai
       const onehot = tf.oneHot(y, data.numClasses)
       // The logits outlive the optimizer's own scope so the batch accuracy costs no second pass.
       const kept: tf.Tensor[] = []
-      const l = optimizer.minimize(() => {
-        const logits = tf.keep(model.forward(x, true))
-        kept.push(logits)
-        return softmaxCrossEntropy(onehot as tf.Tensor2D, logits as tf.Tensor2D)
-      }, true) as tf.Scalar
+      const l = withLightSaves(() =>
+        optimizer.minimize(() => {
+          const logits = tf.keep(model.forward(x, true))
+          kept.push(logits)
+          return softmaxCrossEntropy(onehot as tf.Tensor2D, logits as tf.Tensor2D)
+        }, true)
+      ) as tf.Scalar
       const h = countHits(onehot as tf.Tensor2D, kept[0] as tf.Tensor2D)
       kept.forEach((t) => t.dispose())
       return [l, h]

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { GradientModel } from './protocol'
 import { heapOf, type WasmBackendLike } from '../wasm-kernels/heap'
 import type { RangeKernel } from './shared-state'
+import { withLightSaves } from '../tape'
 
 /** Training data visible to every thread without copies. */
 export interface SharedData {
@@ -77,12 +78,14 @@ export function lossAndGradients(
   out: Float32Array
 ): ShardResult {
   let hits: tf.Tensor | null = null
-  const { value, grads } = tf.variableGrads(() => {
-    const r = compute()
-    // Counted in the same forward pass; kept past the gradient scope so it can be read.
-    if (r.hits) hits = tf.keep(r.hits)
-    return r.loss
-  }, variables)
+  const { value, grads } = withLightSaves(() =>
+    tf.variableGrads(() => {
+      const r = compute()
+      // Counted in the same forward pass; kept past the gradient scope so it can be read.
+      if (r.hits) hits = tf.keep(r.hits)
+      return r.loss
+    }, variables)
+  )
   // On wasm the gradients are read where they lie in the heap (dataSync would copy each first).
   const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendLike) : null
   let offset = 0
