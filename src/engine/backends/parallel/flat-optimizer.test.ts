@@ -2,7 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { FlatOptimizer } from './flat-optimizer'
-import { applyFlatGradients, loadWeights, paramRange, storeWeights } from './shard'
+import { applyFlatGradients, loadWeights, storeWeights } from './shard'
+
+/** Thread t's share of the parameters in ranged mode: contiguous, as even as can be. */
+const paramRange = (t: number, threads: number, params: number): [number, number] => [
+  Math.floor((t * params) / threads),
+  Math.floor(((t + 1) * params) / threads)
+]
 import { maxAbsDiff, randomArray } from '../wasm-kernels/test-helpers'
 
 /** Random variable shapes of a small network: conv filters, biases, dense weights. */

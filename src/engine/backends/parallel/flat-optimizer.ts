@@ -29,7 +29,7 @@ export class FlatOptimizer extends tf.Optimizer {
   /** Variables handed out by getWeights(), refreshed from the flat moments on each call. */
   private exported: Array<{ name: string; variable: tf.Variable }> = []
   private names: string[] = []
-  /** Set by shareState(): weights and moments are shared arrays, updated a range at a time. */
+  /** Set by shareState(): weights and moments are arrays in shared memory, stepped in place. */
   private shared = false
   /** Set by shareState() where the shared arrays lie in a shared wasm memory: steps in wasm. */
   private kernel: { step: RangeKernel; shares: Float32Array } | null = null
@@ -76,13 +76,14 @@ export class FlatOptimizer extends tf.Optimizer {
   }
 
   /**
-   * Parallel training: the weights and (Adam) moments live in shared memory, the same arrays on
-   * every thread, and each step every thread updates only its own range of them (applyRange).
-   * Call once, before the first step, with every thread's optimizer. With `kernel` (the arrays
-   * and the gradient slots in one shared wasm memory, see shared-state.ts) the range steps run
-   * in wasm, SIMD and compiled before the first step, rather than as a JavaScript loop that
-   * reaches full speed only after some hundred steps; `shares` is this thread's scratch for the
-   * slot weights, in the same memory.
+   * Parallel training: the weights and (Adam) moments live in shared memory, where applyRange
+   * steps them in place. The parallel trainer gives each thread its own copy and steps all of it
+   * (no thread waits for another's update); the arrays may also be one copy that threads step a
+   * range each. Call once, before the first step. With `kernel` (the arrays and the gradient
+   * slots in one shared wasm memory, see shared-state.ts) the steps run in wasm, SIMD and
+   * compiled before the first step, rather than as a JavaScript loop that reaches full speed only
+   * after some hundred steps; `shares` is this thread's scratch for the slot weights, in the same
+   * memory.
    */
   shareState(
     variables: tf.Variable[],
@@ -102,11 +103,10 @@ export class FlatOptimizer extends tf.Optimizer {
   }
 
   /**
-   * This thread's part of one parallel step: for parameters lo..hi-1 of the shared weights, the
-   * batch gradient is the mean of the threads' gradients (`slots`, weighted by shard size
-   * `counts`), and the update is SGD's or Adam's, as applyFlat's. Every thread calls it once per
-   * step, on disjoint ranges that cover every parameter, then reloads its variables from the
-   * shared weights once all ranges are written.
+   * One parallel step for parameters lo..hi-1 of the weights shareState() placed: the batch
+   * gradient is the mean of the threads' gradients (`slots`, weighted by shard size `counts`),
+   * and the update is SGD's or Adam's, as applyFlat's. The caller then reloads its variables from
+   * the weights (once every range is written, where threads share one copy).
    */
   applyRange(slots: Float32Array[], counts: number[], lo: number, hi: number): void {
     if (!this.shared || !this.weights) throw new Error('applyRange needs shareState() first.')

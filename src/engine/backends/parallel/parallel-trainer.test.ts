@@ -28,7 +28,7 @@ function startTrainer(options: Partial<ParallelTrainerOptions> & Pick<ParallelTr
 }
 
 describe('createParallelTrainer', () => {
-  // Ranged mode (fused SGD, Adam): each thread updates its range of the shared weights and moments.
+  // Replicated mode with fused SGD or Adam: each thread steps its own copy of the weights and moments.
   // Three threads also check that no thread steps before every other thread's gradients are in.
   // 'waiting without blocking': the main thread of a process that may not block (Electron's).
   // 'JavaScript update': the shared state in a plain SharedArrayBuffer, stepped by the JavaScript
@@ -74,7 +74,7 @@ describe('createParallelTrainer', () => {
           : undefined
       })
       expect(trainer.threads).toBe(workers + 1)
-      expect(trainer.rangeUpdate).toBe(mode.startsWith('replicated') ? (mode.includes('JavaScript') ? 'javascript' : 'wasm') : null)
+      expect(trainer.weightUpdate).toBe(mode.startsWith('replicated') ? (mode.includes('JavaScript') ? 'javascript' : 'wasm') : null)
       // Node's main thread may block: the quick wait unless asked otherwise.
       expect(trainer.wait).toBe(mode.includes('without blocking') ? 'async' : 'block')
       trainer.workerBackends.forEach((b) => expect(b).toMatch(/^wasm/))

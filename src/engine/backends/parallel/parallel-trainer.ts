@@ -14,7 +14,6 @@ import {
   gradSlot,
   loadWeights,
   lossAndGradients,
-  paramRange,
   rangeStepper,
   signalStep,
   StepBoard,
@@ -94,10 +93,11 @@ export interface ParallelTrainer {
   /** The main thread's copy of the optimizer in replicated mode (its state is every thread's). */
   readonly optimizer: tf.Optimizer | null
   /**
-   * What steps the shared weights in ranged mode (fused SGD and Adam): native/optimizer.c over a
-   * shared wasm memory, or the JavaScript loop over a SharedArrayBuffer; null in other modes.
+   * What steps each thread's copy of the weights with fused SGD and Adam: native/optimizer.c over
+   * a shared wasm memory, or the JavaScript loop over a SharedArrayBuffer; null for tfjs's own
+   * optimizers and in broadcast mode.
    */
-  readonly rangeUpdate: 'wasm' | 'javascript' | null
+  readonly weightUpdate: 'wasm' | 'javascript' | null
   /**
    * One optimizer step on the samples at `indices`; resolves to the batch's mean loss and hits.
    * Pass the optimizer only when the trainer was made without an optimizer spec.
@@ -196,23 +196,30 @@ export async function createParallelTrainer(
     labels: toShared(options.data.labels, (b) => new Int32Array(b))
   }
   const ownOptimizer = options.optimizer ? makeOptimizer(options.optimizer) : null
-  // Ranged mode (fused SGD and Adam): the weights and moments are shared and every thread updates
-  // its own range of them each step, so no thread repeats another's arithmetic.
-  const ranged = rangeStepper(ownOptimizer)
-  const state = allocateSharedState(params, threads, ranged !== null && options.optimizer?.name === 'adam', {
+  // Fused SGD and Adam step the thread's own copy of the weights and moments where it lies in
+  // shared memory, next to the gradient slots (native/optimizer.c), each thread all of it: no
+  // thread waits for another's update, only for its gradients.
+  const flat = rangeStepper(ownOptimizer)
+  const state = allocateSharedState(params, threads, flat !== null && options.optimizer?.name === 'adam', {
     wasm: options.wasmOptimizer
   })
-  const { weights, grads, moments, shares } = sharedViews(state)
+  const views = sharedViews(state)
+  const { grads } = views
+  // Thread 0's copy: the starting point every worker copies, and the broadcast weights.
+  const weights = views.weights(0)
   storeWeights(model.variables, weights)
   const control = new Int32Array(
     new SharedArrayBuffer(controlSlots.length(threads) * Int32Array.BYTES_PER_ELEMENT)
   )
-  const kernel = ranged ? rangeKernel(state) : null
-  ranged?.shareState(model.variables, { weights, moments, kernel: kernel ? { step: kernel, shares: shares(0) } : undefined })
+  const kernel = flat ? rangeKernel(state) : null
+  flat?.shareState(model.variables, {
+    weights,
+    moments: views.moments(0),
+    kernel: kernel ? { step: kernel, shares: views.shares(0) } : undefined
+  })
   // Steps are handed over in shared memory; a batch can hold at most every training sample.
   const boardBuffers = StepBoard.allocate(threads, data.labels.length)
   const board = new StepBoard(threads, boardBuffers.batch, boardBuffers.results)
-  const [ownLo, ownHi] = paramRange(0, threads, params)
   const average = new Float32Array(params)
   const path = options.workerPath ?? defaultWorkerPath()
   const handles = Array.from({ length: workers }, (_, i) =>
@@ -258,7 +265,7 @@ export async function createParallelTrainer(
     wait: blocking ? 'block' : 'async',
     workerBackends,
     optimizer: ownOptimizer,
-    rangeUpdate: ranged ? (kernel ? 'wasm' : 'javascript') : null,
+    weightUpdate: flat ? (kernel ? 'wasm' : 'javascript') : null,
     async step(indices, optimizer) {
       const apply = ownOptimizer ?? optimizer
       if (!apply)
@@ -293,10 +300,8 @@ export async function createParallelTrainer(
           hits += r.hits
         }
         const slots = Array.from({ length: threads }, (_, t) => gradSlot(grads, step, t, threads, params))
-        if (ranged) {
-          ranged.applyRange(slots, shardSizes, ownLo, ownHi)
-          signalStep(control, controlSlots.updated(0, threads), step)
-          await waitFor((t) => controlSlots.updated(t, threads), step, 'update')
+        if (flat) {
+          flat.applyRange(slots, shardSizes, 0, params)
           loadWeights(model.variables, weights)
         } else {
           averageGradients(slots, shardSizes, average)

@@ -12,7 +12,6 @@ import {
   gradSlot,
   lossAndGradients,
   loadWeights,
-  paramRange,
   rangeStepper,
   signalFailure,
   signalStep,
@@ -41,8 +40,8 @@ interface WorkerState {
   control: Int32Array
   /** Present in replicated mode: this thread's copy of the optimizer. */
   optimizer: tf.Optimizer | null
-  /** Ranged mode: the optimizer, stepping this thread's range of the shared weights. */
-  ranged: RangeStepper | null
+  /** Fused SGD and Adam: the optimizer, stepping this thread's copy of the weights in shared memory. */
+  flat: RangeStepper | null
   board: StepBoard
   average: Float32Array
 }
@@ -85,23 +84,25 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
       labels: new Int32Array(message.labels),
       numClasses: message.numClasses
     },
-    weights: views.weights,
+    // Broadcast mode reads the main thread's weights; otherwise this thread steps its own copy.
+    weights: message.optimizer ? views.weights(message.thread) : views.weights(0),
     grads: views.grads,
     control: new Int32Array(message.control),
     optimizer: message.optimizer ? makeOptimizer(message.optimizer) : null,
-    ranged: null,
+    flat: null,
     board: new StepBoard(message.threads, message.batch, message.results),
     average: new Float32Array(params)
   }
   // The same choice as the main thread's: it made the same optimizer from the same spec.
-  state.ranged = rangeStepper(state.optimizer)
-  const kernel = state.ranged ? rangeKernel(message.state) : null
-  state.ranged?.shareState(model.variables, {
+  state.flat = rangeStepper(state.optimizer)
+  const kernel = state.flat ? rangeKernel(message.state) : null
+  // Replicas start from the main thread's weights, not from their own initialisation.
+  if (state.weights !== views.weights(0)) state.weights.set(views.weights(0))
+  state.flat?.shareState(model.variables, {
     weights: state.weights,
-    moments: views.moments,
+    moments: views.moments(message.thread),
     kernel: kernel ? { step: kernel, shares: views.shares(message.thread) } : undefined
   })
-  // Replicas start from the main thread's weights, not from their own initialisation.
   loadWeights(model.variables, state.weights)
   post({ type: 'ready', backend: chosen.backend, notes: chosen.notes })
   return state
@@ -129,15 +130,12 @@ function runStep(s: WorkerState, step: number): void {
   }
   signalStep(s.control, controlSlots.gradients(thread), step)
   if (!s.optimizer) return
-  // Replicated and ranged modes: wait for every thread's gradients, then take this thread's part.
+  // Replicated mode: wait for every thread's gradients, then step this thread's copy with their mean.
   waitForThreads(s.control, threads, controlSlots.gradients, step, 'gradients')
   const slots = Array.from({ length: threads }, (_, t) => gradSlot(s.grads, step, t, threads, params))
   if (learningRate !== undefined) setOptimizerLearningRate(s.optimizer, learningRate)
-  if (s.ranged) {
-    const [lo, hi] = paramRange(thread, threads, params)
-    s.ranged.applyRange(slots, shardSizes, lo, hi)
-    signalStep(s.control, controlSlots.updated(thread, threads), step)
-    waitForThreads(s.control, threads, (t) => controlSlots.updated(t, threads), step, 'update')
+  if (s.flat) {
+    s.flat.applyRange(slots, shardSizes, 0, params)
     loadWeights(s.model.variables, s.weights)
     return
   }

@@ -186,16 +186,14 @@ export function applyFlatGradients(
 /**
  * Where each thread posts progress in the shared Int32 control array. posted holds the step the
  * main thread has put on the board (CLOSED when training is over), failed the index + 1 of a
- * worker that threw; gradients(t) the last step whose thread-t gradients (and loss) are in place,
- * updated(t) the last step whose thread-t range of the shared weights is written (ranged mode).
+ * worker that threw; gradients(t) the last step whose thread-t gradients (and loss) are in place.
  * Thread 0 is the main thread.
  */
 export const controlSlots = {
-  length: (threads: number): number => 2 + 2 * threads,
+  length: (threads: number): number => 2 + threads,
   posted: 0,
   failed: 1,
-  gradients: (t: number): number => 2 + t,
-  updated: (t: number, threads: number): number => 2 + threads + t
+  gradients: (t: number): number => 2 + t
 }
 
 /** The posted step that tells workers to leave their loop. */
@@ -353,11 +351,6 @@ export function signalFailure(control: Int32Array, thread: number): void {
 export function signalStep(control: Int32Array, at: number, step: number): void {
   Atomics.store(control, at, step)
   Atomics.notify(control, at)
-}
-
-/** Thread t's share of the parameters in ranged mode: contiguous, as even as can be. */
-export function paramRange(t: number, threads: number, params: number): [number, number] {
-  return [Math.floor((t * params) / threads), Math.floor(((t + 1) * params) / threads)]
 }
 
 /** An optimizer that can take its share of a parallel step over shared weights (FlatOptimizer). */

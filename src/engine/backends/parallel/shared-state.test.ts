@@ -42,22 +42,29 @@ const ADAM: AdamConstants = {
 }
 
 describe('the parallel trainer\'s shared state', () => {
-  it('lays weights, moments, gradient slots and shares out in one shared wasm memory, apart and aligned', () => {
+  it('lays each thread\'s weights and moments, the gradient slots and shares out in one shared wasm memory, apart and aligned', () => {
     const state = allocateSharedState(1003, 3, true)
     expect(state.memory).not.toBeNull()
     expect(state.buffer).toBeInstanceOf(SharedArrayBuffer)
     expect(state.buffer).toBe(state.memory!.buffer)
     const views = sharedViews(state)
-    const regions = [views.shares(0), views.shares(1), views.shares(2), views.weights, views.moments!, views.grads]
-    expect(regions.map((r) => r.length)).toEqual([3, 3, 3, 1003, 2006, 2 * 3 * 1003])
+    const threads = [0, 1, 2]
+    const regions = [
+      ...threads.map((t) => views.shares(t)),
+      ...threads.map((t) => views.weights(t)),
+      ...threads.map((t) => views.moments(t)!),
+      views.grads
+    ]
+    expect(regions.map((r) => r.length)).toEqual([3, 3, 3, 1003, 1003, 1003, 2006, 2006, 2006, 2 * 3 * 1003])
     // Each region starts 16-byte aligned (for the shares, the first thread's) and none overlaps the next.
     for (const r of [regions[0]!, ...regions.slice(3)]) expect(r.byteOffset % 16).toBe(0)
     for (let i = 1; i < regions.length; i++) {
       expect(regions[i]!.byteOffset).toBeGreaterThanOrEqual(regions[i - 1]!.byteOffset + regions[i - 1]!.byteLength)
     }
     expect(views.grads.byteOffset + views.grads.byteLength).toBeLessThanOrEqual(state.buffer.byteLength)
-    // SGD keeps no moments.
-    expect(sharedViews(allocateSharedState(10, 2, false)).moments).toBeUndefined()
+    // SGD keeps no moments; there is no fourth thread.
+    expect(sharedViews(allocateSharedState(10, 2, false)).moments(1)).toBeUndefined()
+    expect(() => views.weights(3)).toThrow(/No thread 3 among 3/)
   })
 
   it('falls back to a plain SharedArrayBuffer, stepped in JavaScript, when asked', () => {
@@ -65,7 +72,7 @@ describe('the parallel trainer\'s shared state', () => {
     expect(state.memory).toBeNull()
     expect(state.buffer).toBeInstanceOf(SharedArrayBuffer)
     expect(rangeKernel(state)).toBeNull()
-    expect(sharedViews(state).weights.length).toBe(100)
+    expect(sharedViews(state).weights(1).length).toBe(100)
   })
 
   it('reaches a worker thread as the same memory: a write there is read here', async () => {
@@ -97,51 +104,55 @@ describe('the parallel trainer\'s shared state', () => {
     const state = allocateSharedState(params, slots, kind === 'adam')
     const views = sharedViews(state)
     const kernel = rangeKernel(state)!
-    views.weights.set(randomArray(params, 1, 1))
+    // The last thread's copy, which lies past the others'.
+    const weights = views.weights(slots - 1)
+    const moments = views.moments(slots - 1)
+    weights.set(randomArray(params, 1, 1))
     views.grads.set(randomArray(views.grads.length, 0.5, 2))
-    if (views.moments) {
-      views.moments.set(randomArray(params, 0.1, 3), 0)
-      views.moments.set(randomArray(params, 0.1, 4).map((x) => x * x), params)
+    if (moments) {
+      moments.set(randomArray(params, 0.1, 3), 0)
+      moments.set(randomArray(params, 0.1, 4).map((x) => x * x), params)
     }
     // Unequal shards: 3 of 8 samples, 5 of 8, ...
     const counts = Array.from({ length: slots }, (_, t) => 3 + 2 * t)
     const shares = counts.map((c) => c / counts.reduce((a, b) => a + b, 0))
     // Step parity 1: the slots after the first parity's.
     const slotViews = Array.from({ length: slots }, (_, t) => views.grads.subarray((slots + t) * params, (slots + t + 1) * params))
-    const before = views.weights.slice()
-    const w = Float64Array.from(views.weights)
-    const m = views.moments ? Float64Array.from(views.moments.subarray(0, params)) : null
-    const v = views.moments ? Float64Array.from(views.moments.subarray(params)) : null
+    const before = weights.slice()
+    const w = Float64Array.from(weights)
+    const m = moments ? Float64Array.from(moments.subarray(0, params)) : null
+    const v = moments ? Float64Array.from(moments.subarray(params)) : null
     reference(w, m, v, slotViews, shares, lo, hi, 0.1, kind === 'adam' ? ADAM : undefined)
     const scratch = views.shares(slots - 1)
     scratch.set(shares)
     if (kind === 'adam') {
-      kernel.adam(views.weights, views.moments!.subarray(0, params), views.moments!.subarray(params), slotViews, scratch, lo, hi, ADAM)
+      kernel.adam(weights, moments!.subarray(0, params), moments!.subarray(params), slotViews, scratch, lo, hi, ADAM)
     } else {
-      kernel.sgd(views.weights, slotViews, scratch, lo, hi, 0.1)
+      kernel.sgd(weights, slotViews, scratch, lo, hi, 0.1)
     }
     // Outside the range nothing moved; inside, float32 arithmetic against double.
-    expect(Array.from(views.weights.subarray(0, lo))).toEqual(Array.from(before.subarray(0, lo)))
-    expect(Array.from(views.weights.subarray(hi))).toEqual(Array.from(before.subarray(hi)))
-    expect(relErr(views.weights.subarray(lo, hi), w.subarray(lo, hi))).toBeLessThan(1e-5)
+    expect(Array.from(weights.subarray(0, lo))).toEqual(Array.from(before.subarray(0, lo)))
+    expect(Array.from(weights.subarray(hi))).toEqual(Array.from(before.subarray(hi)))
+    expect(relErr(weights.subarray(lo, hi), w.subarray(lo, hi))).toBeLessThan(1e-5)
     if (m && v) {
-      expect(relErr(views.moments!.subarray(lo, hi), m.subarray(lo, hi))).toBeLessThan(1e-5)
-      expect(relErr(views.moments!.subarray(params + lo, params + hi), v.subarray(lo, hi))).toBeLessThan(1e-5)
+      expect(relErr(moments!.subarray(lo, hi), m.subarray(lo, hi))).toBeLessThan(1e-5)
+      expect(relErr(moments!.subarray(params + lo, params + hi), v.subarray(lo, hi))).toBeLessThan(1e-5)
     }
     // The step moved every weight in the range.
-    expect(views.weights.subarray(lo, hi).every((x, i) => x !== before[lo + i])).toBe(true)
+    expect(weights.subarray(lo, hi).every((x, i) => x !== before[lo + i])).toBe(true)
   })
 
   it('refuses arrays outside its memory, slots that are not consecutive, and ranges past the weights', () => {
     const state = allocateSharedState(16, 2, false)
     const views = sharedViews(state)
     const kernel = rangeKernel(state)!
+    const weights = views.weights(0)
     const slots = [views.grads.subarray(0, 16), views.grads.subarray(16, 32)]
     const shares = views.shares(0)
     expect(() => kernel.sgd(new Float32Array(16), slots, shares, 0, 16, 0.1)).toThrow(/outside its shared memory/)
-    expect(() => kernel.sgd(views.weights, [slots[1]!, slots[0]!], shares, 0, 16, 0.1)).toThrow(/consecutive gradient slots/)
-    expect(() => kernel.sgd(views.weights, [slots[0]!, views.grads.subarray(16, 31)], shares, 0, 16, 0.1)).toThrow(/consecutive/)
-    expect(() => kernel.sgd(views.weights, slots, shares, 0, 17, 0.1)).toThrow(/outside 16 weights/)
-    expect(() => kernel.sgd(views.weights, slots, shares.subarray(0, 1), 0, 16, 0.1)).toThrow(/1 shares for 2 gradient slots/)
+    expect(() => kernel.sgd(weights, [slots[1]!, slots[0]!], shares, 0, 16, 0.1)).toThrow(/consecutive gradient slots/)
+    expect(() => kernel.sgd(weights, [slots[0]!, views.grads.subarray(16, 31)], shares, 0, 16, 0.1)).toThrow(/consecutive/)
+    expect(() => kernel.sgd(weights, slots, shares, 0, 17, 0.1)).toThrow(/outside 16 weights/)
+    expect(() => kernel.sgd(weights, slots, shares.subarray(0, 1), 0, 16, 0.1)).toThrow(/1 shares for 2 gradient slots/)
   })
 })

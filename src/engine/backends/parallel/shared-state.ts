@@ -19,11 +19,11 @@ interface WasmApi {
 const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 
 /**
- * Where the parallel trainer's shared floats live: the weights, Adam's moments, every thread's
- * gradient slots and each thread's slot shares, back to back in one shared wasm memory (so the
- * optimizer's wasm kernel steps them in place), or in a plain SharedArrayBuffer where no shared
- * wasm memory can be made (the JavaScript loop steps them then). Structured-cloneable: the
- * trainer sends it to every worker.
+ * Where the parallel trainer's shared floats live: each thread's weights and Adam moments, every
+ * thread's gradient slots and each thread's slot shares, back to back in one shared wasm memory
+ * (so the optimizer's wasm kernel steps them in place), or in a plain SharedArrayBuffer where no
+ * shared wasm memory can be made (the JavaScript loop steps them then). Structured-cloneable:
+ * the trainer sends it to every worker.
  */
 export interface SharedState {
   memory: SharedWasmMemory | null
@@ -35,11 +35,16 @@ export interface SharedState {
 
 /** Views of a SharedState, the same arrays on every thread. */
 export interface SharedViews {
-  weights: Float32Array
+  /**
+   * Thread t's copy of the weights. Every thread steps its own copy with the same averaged
+   * gradient, so the copies stay identical; thread 0's is also where the main thread shares
+   * weights when it alone steps (broadcast mode).
+   */
+  weights(t: number): Float32Array
+  /** Thread t's Adam moments, first then second (2 floats a parameter); undefined for SGD. */
+  moments(t: number): Float32Array | undefined
   /** Gradient slots: [2 step parities][threads][params]; thread 0 is the main one. */
   grads: Float32Array
-  /** Adam's first then second moments (2 floats a parameter), when the optimizer is Adam. */
-  moments?: Float32Array
   /** The slot shares thread `t` hands the kernel each step (`threads` floats). */
   shares(t: number): Float32Array
 }
@@ -51,9 +56,9 @@ function layout(params: number, threads: number, adam: boolean) {
   const p = round4(params)
   const shares = 0
   const weights = round4(threads * threads)
-  const moments = weights + p
-  const grads = moments + (adam ? 2 * p : 0)
-  return { shares, weights, moments, grads, end: grads + GRADIENT_PARITIES * threads * params }
+  const moments = weights + threads * p
+  const grads = moments + (adam ? 2 * threads * p : 0)
+  return { p, shares, weights, moments, grads, end: grads + GRADIENT_PARITIES * threads * params }
 }
 
 /**
@@ -85,13 +90,16 @@ export function allocateSharedState(
 export function sharedViews(state: SharedState): SharedViews {
   const { params, threads, adam, buffer } = state
   const at = layout(params, threads, adam)
+  const inRange = (t: number): void => {
+    if (!Number.isInteger(t) || t < 0 || t >= threads) throw new Error(`No thread ${t} among ${threads}.`)
+  }
   const view = (offset: number, length: number): Float32Array =>
     new Float32Array(buffer, offset * BYTES_PER_FLOAT, length)
   return {
-    weights: view(at.weights, params),
+    weights: (t) => (inRange(t), view(at.weights + t * at.p, params)),
+    moments: (t) => (inRange(t), adam ? view(at.moments + 2 * t * at.p, 2 * params) : undefined),
     grads: view(at.grads, GRADIENT_PARITIES * threads * params),
-    moments: adam ? view(at.moments, 2 * params) : undefined,
-    shares: (t) => view(at.shares + t * threads, threads)
+    shares: (t) => (inRange(t), view(at.shares + t * threads, threads))
   }
 }
 
