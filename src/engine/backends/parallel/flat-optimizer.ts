@@ -123,7 +123,7 @@ export class FlatOptimizer extends tf.Optimizer {
     const shares = counts.map((c) => c / total)
     const lr = this.learningRate
     const adam = this.kind === 'adam' ? this.adamConstants(lr) : null
-    if (this.kernel && w === this.weights) {
+    if (this.kernel) {
       // native/optimizer.c: the same arithmetic in float32, the slots averaged as it goes.
       const { step, shares: scratch } = this.kernel
       scratch.set(shares)

@@ -97,7 +97,7 @@ async function init(message: InitMessage, factory?: GradientModelFactory): Promi
   state.flat = rangeStepper(state.optimizer)
   const kernel = state.flat ? rangeKernel(message.state) : null
   // Replicas start from the main thread's weights, not from their own initialisation.
-  if (state.weights !== views.weights(0)) state.weights.set(views.weights(0))
+  if (message.optimizer) state.weights.set(views.weights(0))
   state.flat?.shareState(model.variables, {
     weights: state.weights,
     moments: views.moments(message.thread),

@@ -17,17 +17,6 @@ function copiesOnWrite(): boolean {
   return tf.getBackend() === 'wasm'
 }
 
-let staging: { images: Float32Array; oneHot: Float32Array } | null = null
-
-/** Arrays of these lengths for gatherBatch: reused on a backend that copies them, else new. */
-function stagingFor(images: number, oneHot: number): { images: Float32Array; oneHot: Float32Array } {
-  if (!copiesOnWrite()) return { images: new Float32Array(images), oneHot: new Float32Array(oneHot) }
-  if (staging?.images.length !== images || staging.oneHot.length !== oneHot) {
-    staging = { images: new Float32Array(images), oneHot: new Float32Array(oneHot) }
-  }
-  return staging
-}
-
 /** Gathers the samples at `indices` into a batch: images [n, h, w, c] and one-hot labels. */
 export function gatherBatch(
   data: SharedData,
@@ -36,15 +25,10 @@ export function gatherBatch(
   const [h, w, c] = data.imageShape
   const size = h * w * c
   const classes = data.numClasses
-  // The wasm backend copies a new tensor's values into its heap at once, so one staging buffer
-  // a thread serves every step (fewer short-lived buffers, fewer garbage collections); other
-  // backends may keep the array they are given, and get a fresh one.
-  const staged = stagingFor(indices.length * size, indices.length * classes)
-  const images = staged.images
+  const images = new Float32Array(indices.length * size)
   // One-hot rows built here rather than by tfjs's OneHot and Cast (two kernels a step); a label
   // outside [0, classes) gives a row of zeros, as tf.oneHot does.
-  const oneHot = staged.oneHot
-  oneHot.fill(0)
+  const oneHot = new Float32Array(indices.length * classes)
   for (let i = 0; i < indices.length; i++) {
     const at = indices[i]!
     images.set(data.images.subarray(at * size, (at + 1) * size), i * size)
