@@ -18,7 +18,7 @@ import {
   convBiasActivationConfig,
   identityConfig
 } from './layer-kernels'
-import { createConvGradModule, type ConvGradModule, type SharedHeap } from './native-module'
+import { createConvGradModule, type ConvGradModule, type KernelBuild, type SharedHeap } from './native-module'
 import {
   COUNT_HITS,
   SOFTMAX_CROSS_ENTROPY,
@@ -61,6 +61,8 @@ export interface RegisterWasmKernelsOptions {
   wasmPath?: string
   /** Copy tensors into a private memory instead of working in tfjs's heap (slower; for tests). */
   private?: boolean
+  /** The kernels' build (native-module.ts); by default relaxed SIMD where the runtime has it. */
+  build?: KernelBuild
 }
 
 /** The parts of tfjs-backend-wasm's emscripten module used to share its heap. */
@@ -141,7 +143,7 @@ function lazyModule(options: RegisterWasmKernelsOptions): (backend: unknown) => 
   return (backend) => {
     if (!module || boundTo !== backend) {
       const heap = options.private ? undefined : sharedHeapOf(backend)
-      module = createConvGradModule({ wasmPath: options.wasmPath, heap })
+      module = createConvGradModule({ wasmPath: options.wasmPath, heap, build: options.build })
       boundTo = backend
     }
     return module

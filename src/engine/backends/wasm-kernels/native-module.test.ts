@@ -68,9 +68,11 @@ describe('conv-grad native module', () => {
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5)
   })
 
-  it('embeds exactly the committed conv-grad.wasm', () => {
-    const file = readFileSync(join(__dirname, 'native', 'conv-grad.wasm'))
-    expect(Buffer.from(convGradWasmBytes()).equals(file)).toBe(true)
+  it('embeds exactly the committed conv-grad.wasm and conv-grad-relaxed.wasm', () => {
+    const plain = readFileSync(join(__dirname, 'native', 'conv-grad.wasm'))
+    const relaxed = readFileSync(join(__dirname, 'native', 'conv-grad-relaxed.wasm'))
+    expect(Buffer.from(convGradWasmBytes(undefined, 'plain')).equals(plain)).toBe(true)
+    expect(Buffer.from(convGradWasmBytes(undefined, 'relaxed')).equals(relaxed)).toBe(true)
   })
 
   it('computes a filter gradient in its private memory (no tfjs heap)', () => {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { setFlagsFromString } from 'node:v8'
 import { CONV_GRAD_WASM_BASE64 } from './native/conv-grad-wasm'
+import { CONV_GRAD_RELAXED_WASM_BASE64 } from './native/conv-grad-relaxed-wasm'
 
 /** Readable slack the kernels need after each input: they load whole 4-float vectors. */
 const READ_SLACK_BYTES = 64
@@ -15,6 +17,7 @@ export interface WasmMemory {
 }
 
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: object }
   Memory: new (descriptor: { initial: number }) => WasmMemory
@@ -134,6 +137,8 @@ export interface ConvGeometry {
 export interface ConvGradModule {
   /** True when tensors are used in place in tfjs's heap rather than copied. */
   readonly zeroCopy: boolean
+  /** Which build of the kernels runs (relaxed: fused multiply-adds). */
+  readonly build: KernelBuild
   /** Filter gradient (HWIO) of a convolution from its input `x` and output gradient `dy`. */
   backpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /**
@@ -210,10 +215,71 @@ export interface ConvGradModule {
   activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: KernelActivation): void
 }
 
-/** The kernel binary: a file path when given (for kernel authors), else the embedded copy. */
-export function convGradWasmBytes(wasmPath?: string): Uint8Array {
+/**
+ * The two builds of the kernels (native/build.sh): `relaxed` computes every multiply-add of the
+ * convolutions and matrix products with relaxed SIMD's f32x4.relaxed_madd, one fused instruction
+ * on CPUs with FMA (about 15 % faster Winograd convolutions on x86-64); `plain` uses a multiply
+ * and an add, and runs wherever WebAssembly SIMD does. Results differ in the last bits.
+ */
+export type KernelBuild = 'relaxed' | 'plain'
+
+// A module whose one function returns f32x4.relaxed_madd of three constants: it validates where
+// the runtime has relaxed SIMD.
+const RELAXED_SIMD_PROBE = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+  0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // v128.const x3
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x0b // end
+])
+
+let relaxedSimd: boolean | null = null
+
+/**
+ * Whether this runtime runs relaxed SIMD. Node 20's V8 (11.3) has it behind a flag, which is
+ * turned on here (it only adds instructions the validator accepts; Chromium, Electron and
+ * Node 22 ship it on): the flag is read each time a module is compiled, and worker threads
+ * share it. Asked once a process.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedSimd !== null) return relaxedSimd
+  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+  relaxedSimd = api.validate(RELAXED_SIMD_PROBE)
+  if (!relaxedSimd) {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd')
+      relaxedSimd = api.validate(RELAXED_SIMD_PROBE)
+    } catch {
+      relaxedSimd = false
+    }
+  }
+  return relaxedSimd
+}
+
+/**
+ * The build to load: `CNN_WORKBENCH_KERNELS=plain` (or `relaxed`) chooses one, for comparing
+ * them; otherwise relaxed where the runtime has it.
+ */
+export function defaultKernelBuild(): KernelBuild {
+  const chosen = process.env.CNN_WORKBENCH_KERNELS
+  if (chosen === 'plain') return 'plain'
+  if (chosen !== undefined && chosen !== '' && chosen !== 'relaxed') {
+    throw new Error(`CNN_WORKBENCH_KERNELS is "${chosen}"; use "relaxed", "plain" or leave it unset.`)
+  }
+  if (relaxedSimdAvailable()) return 'relaxed'
+  if (chosen === 'relaxed') {
+    throw new Error('CNN_WORKBENCH_KERNELS=relaxed, but this runtime has no relaxed SIMD; unset it to use the plain kernels.')
+  }
+  return 'plain'
+}
+
+/** The kernel binary: a file path when given (for kernel authors), else the embedded build. */
+export function convGradWasmBytes(wasmPath?: string, build: KernelBuild = defaultKernelBuild()): Uint8Array {
   if (wasmPath) return readFileSync(wasmPath)
-  return Uint8Array.from(Buffer.from(CONV_GRAD_WASM_BASE64, 'base64'))
+  const base64 = build === 'relaxed' ? CONV_GRAD_RELAXED_WASM_BASE64 : CONV_GRAD_WASM_BASE64
+  return Uint8Array.from(Buffer.from(base64, 'base64'))
 }
 
 /**
@@ -245,12 +311,13 @@ interface Workspace {
  * run inside tfjs's memory and read and write tensors in place; without, in a private memory.
  */
 export function createConvGradModule(
-  options: { wasmPath?: string; heap?: SharedHeap } = {}
+  options: { wasmPath?: string; heap?: SharedHeap; build?: KernelBuild } = {}
 ): ConvGradModule {
   const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
   const heap = options.heap
   const memory = heap?.memory ?? new wasmApi.Memory({ initial: 1 })
-  const module = new wasmApi.Module(convGradWasmBytes(options.wasmPath))
+  const build = options.build ?? defaultKernelBuild()
+  const module = new wasmApi.Module(convGradWasmBytes(options.wasmPath, build))
   const kernels = new wasmApi.Instance(module, { env: { memory } }).exports as KernelExports
 
   const sharedWorkspace = (shared: SharedHeap): Workspace => {
@@ -439,6 +506,7 @@ export function createConvGradModule(
   }
 
   return {
+    build,
     zeroCopy: heap !== undefined,
     backpropFilter(x, dy, g, out) {
       const [xr, dyr, outr] = refsOf(x, dy, out)

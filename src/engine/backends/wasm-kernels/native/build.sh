@@ -1,14 +1,17 @@
 #!/bin/sh
 # Rebuilds conv-grad.wasm from conv-grad.c, winograd.c, direct.c, gemm.c, pool-grad.c, bias.c, activation.c and copy.c
-# (with the headers activation.h and tile.h), and optimizer.wasm from optimizer.c; for each, its
-# embedded copy (NAME-wasm.ts) and NAME.build.json (compiler, flags, hashes of sources and output).
-# Needs clang, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang lld llvm). `npm run build:wasm`.
+# (with the headers activation.h and tile.h), conv-grad-relaxed.wasm from the same sources with
+# relaxed SIMD (fused multiply-adds), and optimizer.wasm from optimizer.c; for each, its embedded
+# copy (NAME-wasm.ts) and NAME.build.json (compiler, flags, hashes of sources and output).
+# Needs clang 16, wasm-ld and llvm-objdump with the wasm32 target (Debian: clang-16 lld-16
+# llvm-16; clang 14 emits relaxed SIMD's pre-standard opcodes). `npm run build:wasm`.
 # All three outputs are committed (marked generated in .gitattributes), so only kernel authors
 # run this; generated-module.test.ts checks they match each other and the C sources.
 set -eu
 cd "$(dirname "$0")"
-for tool in clang wasm-ld llvm-objdump; do
-  command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang lld llvm)" >&2; exit 1; }
+CLANG=clang-16 OBJDUMP=llvm-objdump-16
+for tool in $CLANG wasm-ld-16 $OBJDUMP; do
+  command -v "$tool" >/dev/null || { echo "build.sh needs $tool (Debian: apt-get install clang-16 lld-16 llvm-16)" >&2; exit 1; }
 done
 BASE_FLAGS='--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all -Wl,-z,stack-size=0'
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -18,14 +21,14 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 build() {
   name=$1 const=$2 sources=$3 headers=$4 flags=$5
   # shellcheck disable=SC2086
-  clang $flags -o "$name.wasm" $sources
+  $CLANG $flags -o "$name.wasm" $sources
   # The modules run inside memory that holds other data (tfjs's tensors, the trainer's shared
   # weights), where a C stack or static data would overwrite it.
-  if llvm-objdump -d "$name.wasm" | grep -Eq 'global\.(get|set)'; then
+  if $OBJDUMP -d "$name.wasm" | grep -Eq 'global\.(get|set)'; then
     echo "$name.wasm uses the C stack; keep kernel locals in registers" >&2
     exit 1
   fi
-  if llvm-objdump -h "$name.wasm" | grep -q ' DATA '; then
+  if $OBJDUMP -h "$name.wasm" | grep -q ' DATA '; then
     echo "$name.wasm has static data; kernels must not" >&2
     exit 1
   fi
@@ -41,7 +44,7 @@ build() {
   {
     echo '{'
     echo '  "generatedBy": "src/engine/backends/wasm-kernels/native/build.sh",'
-    printf '  "compiler": "%s",\n' "$(clang --version | head -n1)"
+    printf '  "compiler": "%s",\n' "$($CLANG --version | head -n1)"
     printf '  "flags": "%s",\n' "$flags"
     echo '  "sources": {'
     first=1
@@ -59,9 +62,11 @@ build() {
 }
 
 # The kernels, inside tfjs's wasm heap.
-build conv-grad CONV_GRAD_WASM_BASE64 \
-  'conv-grad.c winograd.c direct.c gemm.c pool-grad.c bias.c activation.c copy.c' \
-  'activation.h tile.h' "$BASE_FLAGS"
+KERNELS='conv-grad.c winograd.c direct.c gemm.c pool-grad.c bias.c activation.c copy.c'
+build conv-grad CONV_GRAD_WASM_BASE64 "$KERNELS" 'activation.h tile.h' "$BASE_FLAGS"
+# The same kernels with relaxed SIMD: MADD (tile.h) becomes f32x4.relaxed_madd, a fused
+# multiply-add on CPUs that have one. Loaded where the runtime validates it (native-module.ts).
+build conv-grad-relaxed CONV_GRAD_RELAXED_WASM_BASE64 "$KERNELS" 'activation.h tile.h' "$BASE_FLAGS -mrelaxed-simd"
 # The parallel trainer's optimizer step, over a shared memory (SharedArrayBuffer) every thread
 # imports: atomics and bulk memory are what a shared memory import needs.
 build optimizer OPTIMIZER_WASM_BASE64 'optimizer.c' '' \

@@ -47,7 +47,7 @@ static inline int min_i(int a, int b) { return a < b ? a : b; }
         for (int i = 0; i < 4; i++) {                                                         \
           const v128_t av = wasm_v128_load32_splat(ar + i * a_pix + k);                       \
           UNROLL                                                                              \
-          for (int j = 0; j < NV; j++) acc[i][j] = ADD(acc[i][j], MUL(av, bv[j]));            \
+          for (int j = 0; j < NV; j++) acc[i][j] = MADD(acc[i][j], av, bv[j]);                 \
         }                                                                                     \
       }                                                                                       \
     }                                                                                         \
@@ -86,8 +86,8 @@ CONV_TILE(2)
         UNROLL                                                                                  \
         for (int p = 0; p < NP; p++) {                                                          \
           const v128_t xv = wasm_v128_load(ar + s + 4 * p);                                     \
-          acc0[p] = ADD(acc0[p], MUL(xv, w0));                                                  \
-          acc1[p] = ADD(acc1[p], MUL(xv, w1));                                                  \
+          acc0[p] = MADD(acc0[p], xv, w0);                                                       \
+          acc1[p] = MADD(acc1[p], xv, w1);                                                       \
         }                                                                                       \
       }                                                                                         \
     }                                                                                           \
@@ -245,7 +245,7 @@ __attribute__((export_name("direct_conv2d"))) void direct_conv2d(
         for (int i = 0; i < NK; i++) {                                                         \
           const v128_t av = wasm_v128_load32_splat(ap[i] + row + ow * a_pix);                  \
           UNROLL                                                                               \
-          for (int j = 0; j < NV; j++) s[i][j] = ADD(s[i][j], MUL(av, dv[j]));                 \
+          for (int j = 0; j < NV; j++) s[i][j] = MADD(s[i][j], av, dv[j]);                      \
         }                                                                                      \
       }                                                                                        \
     }                                                                                          \

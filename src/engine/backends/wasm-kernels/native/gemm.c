@@ -31,14 +31,14 @@ AI void mm_tile(const f32 *a, int a_row, int a_k, int rows, const f32 *b, int ld
     const v128_t v1 = wasm_v128_load32_splat(a1 + k * a_k);
     const v128_t v2 = wasm_v128_load32_splat(a2 + k * a_k);
     const v128_t v3 = wasm_v128_load32_splat(a3 + k * a_k);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(v0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(v0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(v1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(v1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(v2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(v2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(v3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(v3, b1));
+    c00 = MADD(c00, v0, b0);
+    c01 = MADD(c01, v0, b1);
+    c10 = MADD(c10, v1, b0);
+    c11 = MADD(c11, v1, b1);
+    c20 = MADD(c20, v2, b0);
+    c21 = MADD(c21, v2, b1);
+    c30 = MADD(c30, v3, b0);
+    c31 = MADD(c31, v3, b1);
   }
   store_lanes(c, c00, lanes);
   store_lanes(c + 4, c01, lanes - 4);

@@ -11,6 +11,7 @@
 // scratch (build.sh checks).
 #include <wasm_simd128.h>
 #include "activation.h"
+#include "tile.h"
 
 typedef float f32;
 
@@ -38,13 +39,14 @@ static inline int block_stride(int channels) { return TB * channels + 16; }
 // r = B^T d (6 -> 6), the input transform.
 AI void bt6(v128_t r[6], const v128_t d0, const v128_t d1, const v128_t d2, const v128_t d3,
             const v128_t d4, const v128_t d5) {
-  const v128_t four = K(4.f), five = K(5.f), two = K(2.f);
-  r[0] = ADD(SUB(MUL(four, d0), MUL(five, d2)), d4);
-  r[1] = SUB(ADD(d3, d4), MUL(four, ADD(d1, d2)));
-  r[2] = ADD(MUL(four, SUB(d1, d2)), SUB(d4, d3));
-  r[3] = ADD(MUL(two, SUB(d3, d1)), SUB(d4, d2));
-  r[4] = ADD(MUL(two, SUB(d1, d3)), SUB(d4, d2));
-  r[5] = ADD(SUB(MUL(four, d1), MUL(five, d3)), d5);
+  const v128_t four = K(4.f), mfour = K(-4.f), mfive = K(-5.f), two = K(2.f);
+  const v128_t e = SUB(d4, d2), s = SUB(d3, d1);
+  r[0] = MADD(MADD(d4, four, d0), mfive, d2);
+  r[1] = MADD(ADD(d3, d4), mfour, ADD(d1, d2));
+  r[2] = MADD(SUB(d4, d3), four, SUB(d1, d2));
+  r[3] = MADD(e, two, s);
+  r[4] = MADD(e, K(-2.f), s);
+  r[5] = MADD(MADD(d5, four, d1), mfive, d3);
 }
 
 // r = G g (3 -> 6), the filter transform.
@@ -66,15 +68,15 @@ AI void at4(v128_t r[4], const v128_t m0, const v128_t m1, const v128_t m2, cons
   const v128_t p12 = ADD(m1, m2), d12 = SUB(m1, m2);
   const v128_t p34 = ADD(m3, m4), d34 = SUB(m3, m4);
   r[0] = ADD(ADD(m0, p12), p34);
-  r[1] = ADD(d12, MUL(K(2.f), d34));
-  r[2] = ADD(p12, MUL(K(4.f), p34));
-  r[3] = ADD(ADD(d12, MUL(K(8.f), d34)), m5);
+  r[1] = MADD(d12, K(2.f), d34);
+  r[2] = MADD(p12, K(4.f), p34);
+  r[3] = MADD(ADD(d12, m5), K(8.f), d34);
 }
 
 // r = A y (4 -> 6), the transform of an output-gradient tile.
 AI void a6(v128_t r[6], const v128_t y0, const v128_t y1, const v128_t y2, const v128_t y3) {
   const v128_t e = ADD(y0, y2), o = ADD(y1, y3);
-  const v128_t e4 = ADD(y0, MUL(K(4.f), y2)), o8 = ADD(MUL(K(2.f), y1), MUL(K(8.f), y3));
+  const v128_t e4 = MADD(y0, K(4.f), y2), o8 = MADD(MUL(K(2.f), y1), K(8.f), y3);
   r[0] = y0;
   r[1] = ADD(e, o);
   r[2] = SUB(e, o);
@@ -153,7 +155,7 @@ static void zero_tile(f32 *v, int k, int channels) {
       for (int i = 0; i < 4; i++) {                                                         \
         const v128_t av = wasm_v128_load32_splat(a + i * a_row + k * a_k);                  \
         UNROLL                                                                              \
-        for (int j = 0; j < NV; j++) acc[i][j] = ADD(acc[i][j], MUL(av, bv[j]));            \
+        for (int j = 0; j < NV; j++) acc[i][j] = MADD(acc[i][j], av, bv[j]);                 \
       }                                                                                     \
     }                                                                                       \
     UNROLL                                                                                  \
