@@ -6,7 +6,7 @@ import {
   conv2dConfig,
   fusedConv2dConfig
 } from './conv-kernels'
-import { batchMatMulConfig } from './matmul-kernel'
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul-kernel'
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
@@ -41,6 +41,7 @@ export const WASM_KERNEL_NAMES = [
   'MaxPoolGrad',
   'AvgPoolGrad',
   'BatchMatMul',
+  '_FusedMatMul',
   'Add',
   'Sum',
   'Tanh',
@@ -105,6 +106,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))
     configs.push(batchMatMulConfig(native, matMul, transpose))
+  const fusedMatMul = getKernel('_FusedMatMul', 'wasm')
+  if (fusedMatMul && !ownConfigs.has(fusedMatMul)) configs.push(fusedMatMulConfig(native, fusedMatMul))
   if (transpose && !ownConfigs.has(transpose)) configs.push(transposeConfig(native, transpose))
   const add = getKernel('Add', 'wasm')
   if (add && !ownConfigs.has(add)) configs.push(addConfig(native, add))

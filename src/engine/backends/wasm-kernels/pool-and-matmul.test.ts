@@ -133,4 +133,31 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
     })
   }
+
+  // A dense layer's forward: native/gemm.c, then bias and activation in one pass. (What goes to
+  // tfjs's kernel is left untested here: its wasm _FusedMatMul fails on a sigmoid, a bias per
+  // element and a batch of two matrices with a bias, none of which the engine builds.)
+  const FUSED_CASES: Array<{ a: number[]; b: number[]; bias: number[] | null; activation: string; tA: boolean; tB: boolean }> = [
+    { a: [64, 6272], b: [6272, 10], bias: [10], activation: 'linear', tA: false, tB: false },
+    { a: [32, 784], b: [784, 120], bias: [120], activation: 'relu', tA: false, tB: false },
+    { a: [17, 9], b: [13, 17], bias: [1, 13], activation: 'relu', tA: true, tB: true },
+    { a: [5, 11], b: [11, 6], bias: null, activation: 'relu', tA: false, tB: false },
+    { a: [5, 11], b: [11, 6], bias: null, activation: 'linear', tA: false, tB: false }
+  ]
+  for (const [i, c] of FUSED_CASES.entries()) {
+    it(`_FusedMatMul matches cpu: ${JSON.stringify(c.a)} x ${JSON.stringify(c.b)}, bias ${JSON.stringify(c.bias)}, ${c.activation}, transposes ${c.tA} ${c.tB}`, async () => {
+      const size = (s: number[]): number => s.reduce((p, q) => p * q, 1)
+      const inputs: Record<string, [Float32Array, number[]]> = {
+        a: [randomArray(size(c.a), 1, 90 + i), c.a],
+        b: [randomArray(size(c.b), 0.1, 100 + i), c.b]
+      }
+      if (c.bias) inputs.bias = [randomArray(size(c.bias), 1, 110 + i), c.bias]
+      const attrs = { transposeA: c.tA, transposeB: c.tB, activation: c.activation } as unknown as NamedAttrMap
+      const want = await runKernelOn('cpu', '_FusedMatMul', inputs, attrs)
+      const got = await runKernelOn('wasm', '_FusedMatMul', inputs, attrs)
+      expect(got.length).toBe(want.length)
+      expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE)
+      if (c.activation === 'relu') expect(got.some((v) => v === 0)).toBe(true)
+    })
+  }
 })
