@@ -9,6 +9,7 @@
 //      npx tsx bench/engine-run.ts --probe wasm   (which backend this choice loads)
 import { readFileSync } from 'node:fs'
 import { selectBackend } from '../src/engine/backends/select'
+import { defaultKernelBuild } from '../src/engine/backends/wasm-kernels/native-module'
 import { chooseThreads } from '../src/engine/parallel-training'
 import { planSplit, prepareData } from '../src/engine/data'
 import { train } from '../src/engine/trainer'
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
       preset,
       data: synthetic ? 'synthetic' : 'mnist',
       backend: chosen.backend,
+      // Which build of the project's wasm kernels ran (native-module.ts: relaxed = fused multiply-adds).
+      ...(chosen.backend === 'wasm' ? { kernels: defaultKernelBuild() } : {}),
       threads: result.threads,
       batch_size: batchSize,
       optimizer: hyper.optimizer,

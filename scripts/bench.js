@@ -194,6 +194,10 @@ function main() {
   if (presets.some((p) => SYNTHETIC[p])) {
     lines.push('* synthetic 3x32x32 images (CIFAR-10 is not shipped): speed only, accuracy means nothing.')
   }
+  const builds = [...new Set(rows.filter((r) => r.kernels).map((r) => r.kernels))]
+  if (builds.length > 0) {
+    lines.push(`wasm rows: the ${builds.join(' and ')} build of the project's kernels (relaxed: fused multiply-adds).`)
+  }
   if (loaded.includes('cpu')) {
     lines.push(`cpu rows: ${cpuBatches} batches of 128 and the first ${CPU_TEST_LIMIT} test images only.`)
   }
