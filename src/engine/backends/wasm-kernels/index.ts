@@ -7,7 +7,7 @@ import {
   fusedConv2dConfig
 } from './conv-kernels'
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul-kernel'
-import { avgPoolGradConfig, maxPoolGradConfig } from './pool-kernels'
+import { avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool-kernels'
 import { addConfig, sumConfig } from './bias-kernels'
 import { tanhConfig } from './activation-kernels'
 import { gatherConfig, sliceConfig, transposeConfig } from './copy-kernels'
@@ -42,6 +42,7 @@ export const WASM_KERNEL_NAMES = [
   'AvgPoolGrad',
   'BatchMatMul',
   '_FusedMatMul',
+  'MaxPool',
   'Add',
   'Sum',
   'Tanh',
@@ -106,6 +107,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): v
   const transpose = getKernel('Transpose', 'wasm')
   if (matMul && transpose && !ownConfigs.has(matMul))
     configs.push(batchMatMulConfig(native, matMul, transpose))
+  const maxPool = getKernel('MaxPool', 'wasm')
+  if (maxPool && !ownConfigs.has(maxPool)) configs.push(maxPoolConfig(native, maxPool))
   const fusedMatMul = getKernel('_FusedMatMul', 'wasm')
   if (fusedMatMul && !ownConfigs.has(fusedMatMul)) configs.push(fusedMatMulConfig(native, fusedMatMul))
   if (transpose && !ownConfigs.has(transpose)) configs.push(transposeConfig(native, transpose))

@@ -34,6 +34,7 @@ export const KERNEL_EXPORTS = [
   'direct_conv2d',
   'direct_conv2d_backprop_filter',
   'max_pool_grad',
+  'max_pool_tiled',
   'avg_pool_grad',
   'bias_add',
   'channel_sum',
@@ -107,7 +108,7 @@ function foldScratch(g: ConvGeometry): number {
   return g.filterH * g.outC * round4(g.filterW * g.inC) + g.inH * wp * g.inC + 4
 }
 
-type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => void>
+type KernelExports = Record<(typeof KERNEL_EXPORTS)[number], (...args: number[]) => number>
 
 /** The tfjs wasm backend's heap, when the kernels may run inside it without copying. */
 export interface SharedHeap {
@@ -186,6 +187,11 @@ export interface ConvGradModule {
   winogradBackpropFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** Max-pool input gradient; `g` describes the window (inC = outC = channels). */
   maxPoolGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void
+  /**
+   * Max pooling where the windows tile the input exactly (stride = window, no padding, nothing
+   * left over) over at least 4 channels; false, computing nothing, for any other geometry.
+   */
+  maxPoolTiled(x: Float32Array, g: ConvGeometry, out: Float32Array): boolean
   /** Average-pool input gradient (divisor: the whole window, padding included, as tfjs's cpu). */
   avgPoolGrad(dy: Float32Array, g: ConvGeometry, out: Float32Array): void
   /** out = x + bias, with x viewed as [rows, bias.length]. */
@@ -593,6 +599,19 @@ export function createConvGradModule(
         ws.ready()
         kernels.max_pool_grad(xp, dyp, dxp, ...windowArgs(g))
       })
+    },
+    maxPoolTiled(x, g, out) {
+      if (x.length !== g.batch * g.inH * g.inW * g.inC || out.length !== g.batch * g.outH * g.outW * g.inC)
+        throw new Error(`maxPoolTiled: ${x.length} inputs and ${out.length} outputs do not fit the window geometry.`)
+      const [xr, outr] = refsOf(x, out)
+      let done = 0
+      run((ws) => {
+        const xp = ws.input(xr!)
+        const op = ws.output(outr!)
+        ws.ready()
+        done = kernels.max_pool_tiled(xp, op, ...windowArgs(g))
+      })
+      return done === 1
     },
     avgPoolGrad(dy, g, out) {
       windowKernel('avg_pool_grad', dy, g, out)

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import type { NamedAttrMap } from '@tensorflow/tfjs-core'
-import { registerWasmKernels } from './index'
+import { createConvGradModule, registerWasmKernels } from './index'
 import { maxAbsDiff, randomArray, runKernelOn } from './test-helpers'
 
 const TOLERANCE = 1e-4
@@ -38,6 +38,34 @@ describe('wasm MaxPoolGrad, AvgPoolGrad and BatchMatMul', () => {
   })
 
   for (const [i, c] of POOL_CASES.entries()) {
+    it(`MaxPool matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
+      // Rounded inputs give ties; negative ones check the maximum does not start from 0.
+      const x = randomArray(c.batch * c.h * c.w * c.c, 4, 150 + i).map(Math.round)
+      const inputs: Record<string, [Float32Array, number[]]> = { x: [x, [c.batch, c.h, c.w, c.c]] }
+      const attrs = { filterSize: c.filter, strides: c.stride, pad: c.pad } as unknown as NamedAttrMap
+      const want = await runKernelOn('cpu', 'MaxPool', inputs, attrs)
+      const got = await runKernelOn('wasm', 'MaxPool', inputs, attrs)
+      expect(got.length).toBe(want.length)
+      expect(maxAbsDiff(got, want)).toBe(0)
+      // The project's kernel takes exactly the windows that tile the map over 4+ channels.
+      const info = tf.backend_util.computePool2DInfo([c.batch, c.h, c.w, c.c], c.filter, c.stride, 1, c.pad)
+      const tiles =
+        c.pad === 'valid' &&
+        c.stride[0] === c.filter[0] &&
+        c.stride[1] === c.filter[1] &&
+        c.h % c.filter[0] === 0 &&
+        c.w % c.filter[1] === 0 &&
+        c.c >= 4
+      const g = {
+        batch: c.batch, inH: c.h, inW: c.w, inC: c.c, outH: info.outHeight, outW: info.outWidth, outC: c.c,
+        filterH: c.filter[0], filterW: c.filter[1], strideH: c.stride[0], strideW: c.stride[1],
+        padTop: info.padInfo.top, padLeft: info.padInfo.left
+      }
+      const direct = new Float32Array(want.length)
+      expect(createConvGradModule().maxPoolTiled(x, g, direct)).toBe(tiles)
+      if (tiles) expect(maxAbsDiff(direct, want)).toBe(0)
+    })
+
     it(`MaxPoolGrad matches cpu: batch ${c.batch}, ${c.h}x${c.w}x${c.c}, window ${c.filter}, stride ${c.stride}, ${c.pad}`, async () => {
       await tf.setBackend('cpu')
       const info = tf.backend_util.computePool2DInfo(

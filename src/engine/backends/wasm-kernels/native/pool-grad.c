@@ -176,3 +176,36 @@ __attribute__((export_name("avg_pool_grad"))) void avg_pool_grad(
     }
   }
 }
+
+// Max pooling (NHWC) where the windows tile the input (windows_tile) and channels >= 4: each
+// output is the first maximum of its window (strictly greater replaces, from -inf: a NaN never
+// wins, as in tfjs's cpu backend and max_pool_grad above). Past a multiple of 4 channels the
+// last vector starts at channels - 4, recomputing a few lanes with the same values. Returns 0,
+// computing nothing, for any other geometry (the caller keeps tfjs's kernel for those).
+__attribute__((export_name("max_pool_tiled"))) int max_pool_tiled(
+    const f32 *x, f32 *y, int batch, int in_h, int in_w, int channels, int out_h, int out_w,
+    int filter_h, int filter_w, int stride_h, int stride_w, int pad_top, int pad_left) {
+  if (!windows_tile(in_h, in_w, out_h, out_w, filter_h, filter_w, stride_h, stride_w, pad_top, pad_left) ||
+      channels < 4)
+    return 0;
+  const int row = in_w * channels;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const f32 *base = x + ((n * in_h + oh * filter_h) * in_w + ow * filter_w) * channels;
+        f32 *out = y + ((n * out_h + oh) * out_w + ow) * channels;
+        for (int c0 = 0; c0 < channels; c0 += 4) {
+          const int c = c0 + 4 <= channels ? c0 : channels - 4;
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          for (int fh = 0; fh < filter_h; fh++)
+            for (int fw = 0; fw < filter_w; fw++) {
+              const v128_t v = wasm_v128_load(base + fh * row + fw * channels + c);
+              best = wasm_v128_bitselect(v, best, wasm_f32x4_gt(v, best));
+            }
+          wasm_v128_store(out + c, best);
+        }
+      }
+    }
+  }
+  return 1;
+}
