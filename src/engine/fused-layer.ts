@@ -39,7 +39,8 @@ export function convBiasActivation(
     dataFormat: 'NHWC',
     dilations: [1, 1],
     dimRoundingMode: undefined,
-    activation
+    activation,
+    hasBias: bias !== null
   }
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter }
   return tf.engine().runKernel(CONV_BIAS_ACTIVATION, inputs, attrs as never) as tf.Tensor4D
@@ -51,20 +52,23 @@ tf.registerGradient({
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
     const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]
-    const { strides, pad, dimRoundingMode, activation } = attrs as unknown as ConvBiasActivationAttrs
+    const { strides, pad, dimRoundingMode, activation, hasBias } = attrs as unknown as ConvBiasActivationAttrs
     const grad = dy as tf.Tensor4D
-    // Computed once, here, for all three inputs' gradients (each runs in its own tidy).
-    const dz =
-      activation === 'linear'
-        ? grad
-        : (tf.engine().runKernel(ACTIVATION_GRAD, { dy: grad, y }, { activation } as never) as tf.Tensor4D)
+    // Computed once, here, for all three inputs' gradients (each runs in its own tidy); with a
+    // bias, its gradient (dz summed over all but the channels) comes from the same pass.
+    let dz = grad
+    let db: tf.Tensor | null = null
+    if (activation !== 'linear') {
+      const out = tf.engine().runKernel(ACTIVATION_GRAD, { dy: grad, y }, { activation, channelSum: hasBias === true } as never)
+      ;[dz, db] = Array.isArray(out) ? (out as [tf.Tensor4D, tf.Tensor]) : [out as tf.Tensor4D, null]
+    }
     const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode }
     return {
       x: () =>
         tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...conv, inputShape: x.shape } as never) as tf.Tensor,
       filter: () =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...conv, filterShape: filter.shape } as never) as tf.Tensor,
-      bias: () => tf.sum(dz, [0, 1, 2])
+      bias: () => db ?? tf.sum(dz, [0, 1, 2])
     }
   }
 })

@@ -192,6 +192,22 @@ describe('fused conv layer (conv + bias + activation) on the wasm backend', () =
     tf.dispose([y, dy])
   })
 
+  it('ActivationGrad with channelSum also returns dz summed over all but the last dimension', () => {
+    // 2 x 3 x 5 (5 channels: one 4-lane vector and a scalar tail a row).
+    const y = tf.tensor3d(Array.from({ length: 30 }, (_, i) => ((i * 7) % 11) - 5), [2, 3, 5])
+    const dy = tf.tensor3d(Array.from({ length: 30 }, (_, i) => i + 1), [2, 3, 5])
+    for (const activation of ['relu', 'tanh', 'linear'] as const) {
+      const [dz, db] = tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { activation, channelSum: true } as never) as Tensor[]
+      const alone = tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { activation } as never) as Tensor
+      expect(Array.from(dz!.dataSync())).toEqual(Array.from(alone.dataSync()))
+      expect(db!.shape).toEqual([5])
+      const want = Array.from(tf.sum(alone, [0, 1]).dataSync())
+      Array.from(db!.dataSync()).forEach((v, c) => expect(v).toBeCloseTo(want[c]!, 3))
+      tf.dispose([dz!, db!, alone])
+    }
+    tf.dispose([y, dy])
+  })
+
   it('Identity shares the data instead of copying it, and the copy outlives the original', async () => {
     const x = tf.tensor2d([[1, 2], [3, 4]])
     const backend = tf.backend() as unknown as { refCount(id: object): number; numDataIds(): number }

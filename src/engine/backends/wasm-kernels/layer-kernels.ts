@@ -14,7 +14,8 @@ export const ACTIVATION_GRAD = 'CnnwbActivationGrad'
 export const LAYER_ACTIVATIONS: readonly KernelActivation[] = ['linear', 'relu', 'tanh']
 
 /** Attributes of CONV_BIAS_ACTIVATION: a Conv2D's, plus the activation. */
-export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: KernelActivation }
+/** The fused layer's attributes; hasBias tells its gradient whether to sum the bias's. */
+export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: KernelActivation; hasBias?: boolean }
 
 interface RefCountingBackend {
   incRef(dataId: object): void
@@ -82,19 +83,30 @@ export function convBiasActivationConfig(native: Native): KernelConfig {
   return { kernelName: CONV_BIAS_ACTIVATION, backendName: 'wasm', kernelFunc }
 }
 
-/** dz = dy * activation'(x) from the activation's output y, in one pass (native/activation.c). */
+/**
+ * dz = dy * activation'(x) from the activation's output y, in one pass (native/activation.c).
+ * With the attribute `channelSum`, returns [dz, db]: db the sum of dz over all but the last
+ * dimension (the layer's bias gradient), from the same pass instead of a Sum over dz.
+ */
 export function activationGradConfig(native: Native): KernelConfig {
-  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo => {
+  const kernelFunc = (args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] => {
     const { dy, y } = args.inputs
-    const { activation } = args.attrs as unknown as { activation: KernelActivation }
+    const { activation, channelSum } = args.attrs as unknown as { activation: KernelActivation; channelSum?: boolean }
     if (!LAYER_ACTIVATIONS.includes(activation))
       throw new Error(`${ACTIVATION_GRAD}: unknown activation ${String(activation)}.`)
     if (!dy || !y || dy.shape.join() !== y.shape.join())
       throw new Error(`${ACTIVATION_GRAD}: dy and y must have the same shape.`)
     const wasm = args.backend as unknown as WasmBackendLike
     const out = wasm.makeOutput(dy.shape, 'float32')
-    native(args.backend).activationGrad(heap(wasm, dy), heap(wasm, y), heap(wasm, out), activation)
-    return out
+    const channels = dy.shape.at(-1) ?? 0
+    if (!channelSum || channels === 0) {
+      native(args.backend).activationGrad(heap(wasm, dy), heap(wasm, y), heap(wasm, out), activation)
+      return out
+    }
+    // Both outputs exist before any view is taken (an allocation may grow the heap).
+    const sum = wasm.makeOutput([channels], 'float32')
+    native(args.backend).activationGrad(heap(wasm, dy), heap(wasm, y), heap(wasm, out), activation, heap(wasm, sum))
+    return [out, sum]
   }
   return { kernelName: ACTIVATION_GRAD, backendName: 'wasm', kernelFunc }
 }

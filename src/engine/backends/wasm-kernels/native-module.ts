@@ -40,6 +40,7 @@ export const KERNEL_EXPORTS = [
   'channel_sum',
   'tanh_f32',
   'activation_grad',
+  'activation_grad_sum',
   'bias_activation',
   'matmul',
   'transpose_batched'
@@ -217,8 +218,12 @@ export interface ConvGradModule {
   ): void
   /** out [b][c][r] = x [b][r][c] for `batch` row-major [rows, cols] matrices (native/copy.c). */
   transposeBatched(x: Float32Array, out: Float32Array, dims: { batch: number; rows: number; cols: number }): void
-  /** out = dy * activation'(x), from the activation's output y (native/activation.c). */
-  activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: KernelActivation): void
+  /**
+   * out = dy * activation'(x), from the activation's output y (native/activation.c). With
+   * `channelSum` (one value per channel, the last dimension), also its sum over every other
+   * dimension, in the same pass: a layer's bias gradient.
+   */
+  activationGrad(dy: Float32Array, y: Float32Array, out: Float32Array, activation: KernelActivation, channelSum?: Float32Array): void
 }
 
 /**
@@ -687,15 +692,20 @@ export function createConvGradModule(
         kernels.transpose_batched(xp, op, batch, rows, cols)
       })
     },
-    activationGrad(dy, y, out, activation) {
+    activationGrad(dy, y, out, activation, channelSum) {
       const n = Math.min(dy.length, y.length, out.length)
+      if (channelSum && (channelSum.length === 0 || n % channelSum.length !== 0))
+        throw new Error(`activationGrad: ${n} values are not rows of ${channelSum.length} channels.`)
       const [dyr, yr, outr] = refsOf(dy, y, out)
+      const sr = channelSum ? refsOf(channelSum)[0] : undefined
       run((ws) => {
         const dyp = ws.input(dyr!)
         const yp = ws.input(yr!)
         const op = ws.output(outr!)
+        const sp = sr ? ws.output(sr) : 0
         ws.ready()
-        kernels.activation_grad(dyp, yp, op, n, ACTIVATION_CODES[activation])
+        if (sr) kernels.activation_grad_sum(dyp, yp, op, sp, n / sr.length, sr.length, ACTIVATION_CODES[activation])
+        else kernels.activation_grad(dyp, yp, op, n, ACTIVATION_CODES[activation])
       })
     }
   }
