@@ -13,9 +13,11 @@ import { randomArray, relativeError } from './test-helpers'
 // one (multiply, then add) and the relaxed one (f32x4.relaxed_madd, fused where the CPU has FMA).
 // The rest of the suite runs whichever the runtime loads by default.
 
-/** y[n][oy][ox][o] = sum x[n][oy+ky-padTop][ox+kx-padLeft][c] * w[ky][kx][c][o], in doubles. */
-function conv2dReference(x: Float32Array, w: Float32Array, g: ConvGeometry): Float64Array {
-  const y = new Float64Array(g.batch * g.outH * g.outW * g.outC)
+/**
+ * Calls visit(xAt, outAt, wAt) for every input value a convolution multiplies: xAt indexes x
+ * (NHWC), outAt the output pixel's first channel, wAt the filter tap's first output channel (HWIO).
+ */
+function forEachTap(g: ConvGeometry, visit: (xAt: number, outAt: number, wAt: number) => void): void {
   for (let n = 0; n < g.batch; n++)
     for (let oy = 0; oy < g.outH; oy++)
       for (let ox = 0; ox < g.outW; ox++)
@@ -23,33 +25,26 @@ function conv2dReference(x: Float32Array, w: Float32Array, g: ConvGeometry): Flo
           for (let kx = 0; kx < g.filterW; kx++) {
             const iy = oy + ky - g.padTop, ix = ox + kx - g.padLeft
             if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue
-            for (let c = 0; c < g.inC; c++) {
-              const xv = x[((n * g.inH + iy) * g.inW + ix) * g.inC + c]!
-              const yBase = ((n * g.outH + oy) * g.outW + ox) * g.outC
-              const wBase = ((ky * g.filterW + kx) * g.inC + c) * g.outC
-              for (let o = 0; o < g.outC; o++) y[yBase + o]! += xv * w[wBase + o]!
-            }
+            for (let c = 0; c < g.inC; c++)
+              visit(((n * g.inH + iy) * g.inW + ix) * g.inC + c, ((n * g.outH + oy) * g.outW + ox) * g.outC, ((ky * g.filterW + kx) * g.inC + c) * g.outC)
           }
+}
+
+/** y[n][oy][ox][o] = sum x[n][oy+ky-padTop][ox+kx-padLeft][c] * w[ky][kx][c][o], in doubles. */
+function conv2dReference(x: Float32Array, w: Float32Array, g: ConvGeometry): Float64Array {
+  const y = new Float64Array(g.batch * g.outH * g.outW * g.outC)
+  forEachTap(g, (xAt, outAt, wAt) => {
+    for (let o = 0; o < g.outC; o++) y[outAt + o]! += x[xAt]! * w[wAt + o]!
+  })
   return y
 }
 
 /** dw[ky][kx][c][o] = sum over n, oy, ox of x[..] * dy[n][oy][ox][o], in doubles. */
 function filterGradReference(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float64Array {
   const dw = new Float64Array(g.filterH * g.filterW * g.inC * g.outC)
-  for (let n = 0; n < g.batch; n++)
-    for (let oy = 0; oy < g.outH; oy++)
-      for (let ox = 0; ox < g.outW; ox++)
-        for (let ky = 0; ky < g.filterH; ky++)
-          for (let kx = 0; kx < g.filterW; kx++) {
-            const iy = oy + ky - g.padTop, ix = ox + kx - g.padLeft
-            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue
-            for (let c = 0; c < g.inC; c++) {
-              const xv = x[((n * g.inH + iy) * g.inW + ix) * g.inC + c]!
-              const dyBase = ((n * g.outH + oy) * g.outW + ox) * g.outC
-              const wBase = ((ky * g.filterW + kx) * g.inC + c) * g.outC
-              for (let o = 0; o < g.outC; o++) dw[wBase + o]! += xv * dy[dyBase + o]!
-            }
-          }
+  forEachTap(g, (xAt, outAt, wAt) => {
+    for (let o = 0; o < g.outC; o++) dw[wAt + o]! += x[xAt]! * dy[outAt + o]!
+  })
   return dw
 }
 
@@ -69,6 +64,21 @@ const geometry = (batch: number, size: number, inC: number, outC: number, k: num
   padLeft: pad
 })
 
+type Conv = (x: Float32Array, w: Float32Array, g: ConvGeometry, out: Float32Array) => void
+
+/** One convolution route, forward and filter gradient, against the references within `tolerance`. */
+function expectRoute(forward: Conv, filterGrad: Conv, g: ConvGeometry, tolerance: number, seed: number): void {
+  const x = randomArray(g.batch * g.inH * g.inW * g.inC, 1, seed)
+  const w = randomArray(g.filterH * g.filterW * g.inC * g.outC, 0.2, seed + 1)
+  const y = new Float32Array(g.batch * g.outH * g.outW * g.outC)
+  forward(x, w, g, y)
+  expect(relativeError(y, conv2dReference(x, w, g))).toBeLessThan(tolerance)
+  const dy = randomArray(y.length, 1, seed + 2)
+  const dw = new Float32Array(w.length)
+  filterGrad(x, dy, g, dw)
+  expect(relativeError(dw, filterGradReference(x, dy, g))).toBeLessThan(tolerance)
+}
+
 // The relaxed build only where the runtime validates it: reported skipped, never run as plain.
 const BUILDS: Array<{ build: KernelBuild; runs: boolean }> = [
   { build: 'plain', runs: true },
@@ -82,32 +92,12 @@ describe.each(BUILDS)('the $build build of the kernels', ({ build, runs }) => {
 
   it.runIf(runs)('computes Winograd convolutions and their filter gradients (32 -> 32 channels, 3 x 3, same padding)', () => {
     const module = createConvGradModule({ build })
-    const g = geometry(2, 14, 32, 32, 3, 1)
-    const x = randomArray(g.batch * g.inH * g.inW * g.inC, 1, 1)
-    const w = randomArray(9 * g.inC * g.outC, 0.2, 2)
-    const y = new Float32Array(g.batch * g.outH * g.outW * g.outC)
-    module.winogradConv2d(x, w, g, y)
-    expect(relativeError(y, conv2dReference(x, w, g))).toBeLessThan(2e-5)
-
-    const dy = randomArray(y.length, 1, 3)
-    const dw = new Float32Array(w.length)
-    module.winogradBackpropFilter(x, dy, g, dw)
-    expect(relativeError(dw, filterGradReference(x, dy, g))).toBeLessThan(2e-5)
+    expectRoute(module.winogradConv2d, module.winogradBackpropFilter, geometry(2, 14, 32, 32, 3, 1), 2e-5, 1)
   })
 
   it.runIf(runs)('computes direct convolutions, their filter gradients and matrix products (5 x 5, 1 -> 6 channels)', () => {
     const module = createConvGradModule({ build })
-    const g = geometry(3, 12, 1, 6, 5, 0)
-    const x = randomArray(g.batch * g.inH * g.inW * g.inC, 1, 4)
-    const w = randomArray(25 * g.inC * g.outC, 0.3, 5)
-    const y = new Float32Array(g.batch * g.outH * g.outW * g.outC)
-    module.directConv2d(x, w, g, y)
-    expect(relativeError(y, conv2dReference(x, w, g))).toBeLessThan(1e-5)
-
-    const dy = randomArray(y.length, 1, 6)
-    const dw = new Float32Array(w.length)
-    module.directBackpropFilter(x, dy, g, dw)
-    expect(relativeError(dw, filterGradReference(x, dy, g))).toBeLessThan(1e-5)
+    expectRoute(module.directConv2d, module.directBackpropFilter, geometry(3, 12, 1, 6, 5, 0), 1e-5, 4)
 
     const [m, n, k] = [13, 21, 37]
     const a = randomArray(m * k, 1, 7)

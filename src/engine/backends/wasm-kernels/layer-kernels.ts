@@ -13,8 +13,10 @@ export const ACTIVATION_GRAD = 'CnnwbActivationGrad'
 /** Activations the fused layer applies in its epilogue. */
 export const LAYER_ACTIVATIONS: readonly KernelActivation[] = ['linear', 'relu', 'tanh']
 
-/** Attributes of CONV_BIAS_ACTIVATION: a Conv2D's, plus the activation. */
-/** The fused layer's attributes; hasBias tells its gradient whether to sum the bias's. */
+/**
+ * Attributes of CONV_BIAS_ACTIVATION: a Conv2D's, plus the activation, and whether the layer has
+ * a bias (its gradient then takes the bias's from the activation-gradient pass).
+ */
 export type ConvBiasActivationAttrs = Conv2DAttrs & { activation: KernelActivation; hasBias?: boolean }
 
 interface RefCountingBackend {
