@@ -5,6 +5,35 @@ import type { ConvGradModule } from './native-module'
 /** The product of all but the last two dimensions (the batch of matrices). */
 const batchOf = (shape: number[]): number => shape.slice(0, -2).reduce((p, d) => p * d, 1)
 
+/** op(a) [m, k] x op(b) [k2, n] of one pair of float32 matrices; null for anything else. */
+interface Pair {
+  m: number
+  n: number
+  k: number
+  k2: number
+  /** The product's shape: [1, ..., m, n] at the larger operand's rank. */
+  shape: number[]
+}
+function singlePair(x: TensorInfo | undefined, y: TensorInfo | undefined, transposeA?: boolean, transposeB?: boolean): Pair | null {
+  if (
+    !x ||
+    !y ||
+    x.dtype !== 'float32' ||
+    y.dtype !== 'float32' ||
+    x.shape.length < 2 ||
+    y.shape.length < 2 ||
+    batchOf(x.shape) !== 1 ||
+    batchOf(y.shape) !== 1
+  )
+    return null
+  const [ar, ac] = x.shape.slice(-2) as [number, number]
+  const [br, bc] = y.shape.slice(-2) as [number, number]
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac]
+  const [k2, n] = transposeB ? [bc, br] : [br, bc]
+  const rank = Math.max(x.shape.length, y.shape.length)
+  return { m, n, k, k2, shape: [...Array(rank - 2).fill(1), m, n] }
+}
+
 /**
  * BatchMatMul for the wasm backend. One pair of float32 matrices (every dense layer's product
  * and gradients, the convolution routes' products) runs in native/gemm.c, transposes included:
@@ -22,24 +51,12 @@ export function batchMatMulConfig(
     const { inputs, backend, attrs } = args
     const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean }
     const { a: x, b: y } = inputs
-    if (
-      x &&
-      y &&
-      x.dtype === 'float32' &&
-      y.dtype === 'float32' &&
-      x.shape.length >= 2 &&
-      y.shape.length >= 2 &&
-      batchOf(x.shape) === 1 &&
-      batchOf(y.shape) === 1
-    ) {
-      const [ar, ac] = x.shape.slice(-2) as [number, number]
-      const [br, bc] = y.shape.slice(-2) as [number, number]
-      const [m, k] = transposeA ? [ac, ar] : [ar, ac]
-      const [k2, n] = transposeB ? [bc, br] : [br, bc]
-      if (k !== k2) throw new Error(`BatchMatMul: inner sizes ${k} and ${k2} of ${x.shape} and ${y.shape} differ.`)
+    const pair = singlePair(x, y, transposeA, transposeB)
+    if (pair) {
+      const { m, n, k, k2 } = pair
+      if (k !== k2) throw new Error(`BatchMatMul: inner sizes ${k} and ${k2} of ${x!.shape} and ${y!.shape} differ.`)
       const wasm = backend as unknown as WasmBackendLike
-      const rank = Math.max(x.shape.length, y.shape.length)
-      const out = wasm.makeOutput([...Array(rank - 2).fill(1), m, n], 'float32')
+      const out = wasm.makeOutput(pair.shape, 'float32')
       native(backend).matmul(heapOf(wasm, x), heapOf(wasm, y), heapOf(wasm, out), {
         m,
         n,
@@ -90,29 +107,14 @@ export function fusedMatMulConfig(native: (backend: unknown) => ConvGradModule, 
     }
     const { a: x, b: y, bias, preluActivationWeights } = inputs
     const act = activation === 'relu' || activation === 'linear' || activation === undefined ? (activation ?? 'linear') : null
-    if (
-      !x ||
-      !y ||
-      act === null ||
-      preluActivationWeights ||
-      x.dtype !== 'float32' ||
-      y.dtype !== 'float32' ||
-      x.shape.length < 2 ||
-      y.shape.length < 2 ||
-      batchOf(x.shape) !== 1 ||
-      batchOf(y.shape) !== 1
-    )
-      return original.kernelFunc(args) as TensorInfo
-    const [ar, ac] = x.shape.slice(-2) as [number, number]
-    const [br, bc] = y.shape.slice(-2) as [number, number]
-    const [m, k] = transposeA ? [ac, ar] : [ar, ac]
-    const [k2, n] = transposeB ? [bc, br] : [br, bc]
+    const pair = singlePair(x, y, transposeA, transposeB)
+    if (!pair || act === null || preluActivationWeights) return original.kernelFunc(args) as TensorInfo
+    const { m, n, k, k2 } = pair
     // One bias value per output column, whatever leading 1s its shape has.
     const perColumn = !bias || (bias.dtype === 'float32' && bias.shape.at(-1) === n && bias.shape.slice(0, -1).every((d) => d === 1))
     if (k !== k2 || !perColumn) return original.kernelFunc(args) as TensorInfo
     const wasm = backend as unknown as WasmBackendLike
-    const rank = Math.max(x.shape.length, y.shape.length)
-    const out = wasm.makeOutput([...Array(rank - 2).fill(1), m, n], 'float32')
+    const out = wasm.makeOutput(pair.shape, 'float32')
     const module = native(backend)
     module.matmul(heapOf(wasm, x), heapOf(wasm, y), heapOf(wasm, out), { m, n, k, transposeA: !!transposeA, transposeB: !!transposeB })
     if (bias || act === 'relu') {

@@ -31,22 +31,21 @@ __attribute__((export_name("tanh_f32"))) void tanh_f32(const f32 *x, f32 *y, int
 
 // dz = dy * act'(x), from the activation's output y (what the layer keeps for its gradient):
 // relu: dy where y > 0, else 0 (the gradient PyTorch and tfjs take at 0); tanh: dy * (1 - y^2);
-// linear: dy. act as in activation.h.
+// linear: dy. act as in activation.h. One vector, then one value.
+static inline __attribute__((always_inline)) v128_t grad4(v128_t d, v128_t v, int act) {
+  if (act == ACT_RELU) return wasm_v128_and(d, wasm_f32x4_gt(v, wasm_f32x4_splat(0.f)));
+  if (act == ACT_TANH) return wasm_f32x4_mul(d, wasm_f32x4_sub(wasm_f32x4_splat(1.f), wasm_f32x4_mul(v, v)));
+  return d;
+}
+static inline f32 grad1(f32 d, f32 v, int act) {
+  return act == ACT_RELU ? (v > 0.f ? d : 0.f) : act == ACT_TANH ? d * (1.f - v * v) : d;
+}
+
 __attribute__((export_name("activation_grad"))) void activation_grad(const f32 *dy, const f32 *y,
                                                                      f32 *dz, int n, int act) {
   int i = 0;
-  const v128_t one = wasm_f32x4_splat(1.f), zero = wasm_f32x4_splat(0.f);
-  for (; i + 4 <= n; i += 4) {
-    const v128_t d = wasm_v128_load(dy + i), v = wasm_v128_load(y + i);
-    v128_t r = d;
-    if (act == ACT_RELU) r = wasm_v128_and(d, wasm_f32x4_gt(v, zero));
-    else if (act == ACT_TANH) r = wasm_f32x4_mul(d, wasm_f32x4_sub(one, wasm_f32x4_mul(v, v)));
-    wasm_v128_store(dz + i, r);
-  }
-  for (; i < n; i++) {
-    const f32 d = dy[i], v = y[i];
-    dz[i] = act == ACT_RELU ? (v > 0.f ? d : 0.f) : act == ACT_TANH ? d * (1.f - v * v) : d;
-  }
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dz + i, grad4(wasm_v128_load(dy + i), wasm_v128_load(y + i), act));
+  for (; i < n; i++) dz[i] = grad1(dy[i], y[i], act);
 }
 
 // The same over rows x channels values, also summing dz over the rows into sum[channels] (the
@@ -54,7 +53,6 @@ __attribute__((export_name("activation_grad"))) void activation_grad(const f32 *
 // so each running sum is loaded and stored once per four rows.
 __attribute__((export_name("activation_grad_sum"))) void activation_grad_sum(
     const f32 *dy, const f32 *y, f32 *dz, f32 *sum, int rows, int channels, int act) {
-  const v128_t one = wasm_f32x4_splat(1.f), zero = wasm_f32x4_splat(0.f);
   for (int c = 0; c < channels; c++) sum[c] = 0.f;
   for (int r0 = 0; r0 < rows; r0 += 4) {
     const int nr = rows - r0 < 4 ? rows - r0 : 4;
@@ -63,10 +61,7 @@ __attribute__((export_name("activation_grad_sum"))) void activation_grad_sum(
       v128_t s = wasm_v128_load(sum + c);
       for (int r = 0; r < nr; r++) {
         const int o = (r0 + r) * channels + c;
-        const v128_t d = wasm_v128_load(dy + o), v = wasm_v128_load(y + o);
-        v128_t g = d;
-        if (act == ACT_RELU) g = wasm_v128_and(d, wasm_f32x4_gt(v, zero));
-        else if (act == ACT_TANH) g = wasm_f32x4_mul(d, wasm_f32x4_sub(one, wasm_f32x4_mul(v, v)));
+        const v128_t g = grad4(wasm_v128_load(dy + o), wasm_v128_load(y + o), act);
         wasm_v128_store(dz + o, g);
         s = wasm_f32x4_add(s, g);
       }
@@ -75,10 +70,8 @@ __attribute__((export_name("activation_grad_sum"))) void activation_grad_sum(
     for (; c < channels; c++) {
       for (int r = 0; r < nr; r++) {
         const int o = (r0 + r) * channels + c;
-        const f32 d = dy[o], v = y[o];
-        const f32 g = act == ACT_RELU ? (v > 0.f ? d : 0.f) : act == ACT_TANH ? d * (1.f - v * v) : d;
-        dz[o] = g;
-        sum[c] += g;
+        dz[o] = grad1(dy[o], y[o], act);
+        sum[c] += dz[o];
       }
     }
   }
